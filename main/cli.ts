@@ -1,0 +1,170 @@
+// The `timmy` command line. Every command answers --help; errors are one line and a non-zero exit.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import os from 'node:os';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { VERSION } from './version.js';
+import { startInstance } from './instance.js';
+import { exportJsonl, importJsonl } from './transfer.js';
+
+const COMMON = `
+Options:
+  --port <n>        relay port (default 7777; 0 = pick a free one)   env TIMMY_PORT
+  --host <addr>     address to bind (default 127.0.0.1)              env TIMMY_HOST
+  --data-dir <dir>  where data lives (default ./data)                 env TIMMY_DATA_DIR
+  --config <file>   JSON config file (default ./timmy.config.json if present)
+  -h, --help        show this help`;
+
+const HELP: Record<string, string> = {
+  main: `timmy ${VERSION}: a sovereign, Nostr-native network of AI agents
+
+Usage: timmy <command> [options]
+
+Commands:
+  start           start the whole instance (for now: the embedded relay)
+  relay           run the embedded relay only
+  relay export    write every stored event as JSONL
+  relay import    read JSONL events into the relay database
+  help [command]  show help for a command
+
+Run 'timmy <command> --help' for a command's options.`,
+  start: `Usage: timmy start [options]
+
+Starts the whole Timmy instance on embedded defaults and prints one line per listener,
+e.g. "relay listening on ws://127.0.0.1:7777". Stops cleanly on SIGINT/SIGTERM.
+${COMMON}`,
+  relay: `Usage: timmy relay [options]
+       timmy relay export [--data-dir <dir>] [--out <file>]
+       timmy relay import [--data-dir <dir>] [--in <file>]
+
+Runs only the embedded Nostr relay and prints "relay listening on ws://HOST:PORT".
+${COMMON}`,
+  'relay export': `Usage: timmy relay export [--data-dir <dir>] [--out <file>]
+
+Writes every stored event, one JSON object per line (JSONL), to <file> or standard output.
+The output can be imported by strfry, nostr-rs-relay or 'timmy relay import'.
+
+Options:
+  --data-dir <dir>  where data lives (default ./data)   env TIMMY_DATA_DIR
+  --out <file>      write here instead of standard output
+  -h, --help        show this help`,
+  'relay import': `Usage: timmy relay import [--data-dir <dir>] [--in <file>]
+
+Reads JSONL events from <file> or standard input, checks each id and signature, and stores
+the valid ones under the relay's rules (replaceable, deletions). Progress goes to stderr.
+
+Options:
+  --data-dir <dir>  where data lives (default ./data)   env TIMMY_DATA_DIR
+  --in <file>       read from here instead of standard input
+  -h, --help        show this help`,
+};
+
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  config: { type: 'string' },
+  in: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} satisfies ParseArgsConfig['options'];
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function flagsToConfig(v: { port?: string; host?: string; 'data-dir'?: string }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (v.port !== undefined) {
+    if (!/^\d+$/.test(v.port)) throw new UsageError(`--port must be a number from 0 to 65535, got "${v.port}"`);
+    out.port = Number(v.port);
+  }
+  if (v.host !== undefined) out.host = v.host;
+  if (v['data-dir'] !== undefined) out.dataDir = v['data-dir'];
+  return out;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+  const { values, positionals } = parsed;
+  if (values.version) return (console.log(VERSION), 0);
+  const [cmd, sub, ...rest] = positionals;
+  if (cmd === undefined || cmd === 'help') {
+    const topic = [sub, ...rest].filter(Boolean).join(' ');
+    console.log(HELP[topic] ?? HELP.main);
+    return 0;
+  }
+  const key = cmd === 'relay' && sub ? `relay ${sub}` : cmd;
+  if (!(key in HELP) || key === 'main' || (cmd !== 'relay' && sub !== undefined) || rest.length > 0) {
+    throw new UsageError(`unknown command "${positionals.join(' ')}"; run 'timmy --help'`);
+  }
+  if (values.help) return (console.log(HELP[key]), 0);
+
+  const { config } = loadConfig({ file: values.config, env: process.env, flags: flagsToConfig(values) });
+  switch (key) {
+    case 'start':
+    case 'relay':
+      return run(config);
+    case 'relay export': {
+      const n = await exportJsonl(config.dataDir, values.out, (k) => console.error(`exported ${k} events…`));
+      console.error(`exported ${n} events`);
+      return 0;
+    }
+    case 'relay import': {
+      const s = await importJsonl(config.dataDir, values.in, {
+        workers: Math.max(1, os.availableParallelism()),
+        progress: (p) => console.error(`read ${p.read}, stored ${p.stored}, duplicate ${p.duplicate}, rejected ${p.rejected}…`),
+        onReject: (line, why) => console.error(`line ${line}: ${why}`),
+      });
+      console.error(`imported: read ${s.read}, stored ${s.stored}, duplicate ${s.duplicate}, rejected ${s.rejected}`);
+      return s.rejected > 0 && s.stored === 0 && s.read > 0 ? 1 : 0;
+    }
+  }
+  return 0;
+}
+
+async function run(config: Config): Promise<number> {
+  const instance = await startInstance(config);
+  for (const l of instance.listeners) console.log(l);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`${signal}: stopping; committing accepted events…`);
+      instance.close().then(
+        () => {
+          console.error('stopped cleanly');
+          resolve(0);
+        },
+        (err: Error) => {
+          console.error(`timmy: error while stopping: ${err.message}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof UsageError || err instanceof ConfigError) return err.message;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE') return `cannot listen: address already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')})`;
+  if (e?.code === 'EACCES') return `permission denied: ${e.message}`;
+  return e?.message ?? String(err);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`timmy: ${describeError(err)}`);
+    process.exit(err instanceof UsageError || err instanceof ConfigError ? 2 : 1);
+  },
+);

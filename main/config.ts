@@ -1,0 +1,77 @@
+// The instance configuration: one zod schema, read from a file, then env vars, then CLI flags
+// (later wins). A bad key or value stops the start with a message that names it.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { relayConfigSchema } from '../relay/config.js';
+
+export const configSchema = z
+  .object({
+    host: z.string().default('127.0.0.1').describe('address the listeners bind to'),
+    port: z.number().int().min(0).max(65535).default(7777).describe('relay websocket port (0 = pick a free one)'),
+    dataDir: z.string().default('./data').describe('where the databases live'),
+    embeddedRelay: z.boolean().default(true).describe('run the embedded relay; false = use only `relays`'),
+    relays: z.array(z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')).default([]).describe('remote relays to use'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
+    relay: relayConfigSchema.default(relayConfigSchema.parse({})),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Json = Record<string, unknown>;
+
+function merge(a: Json, b: Json): Json {
+  const out: Json = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev) ? merge(prev as Json, v as Json) : v;
+  }
+  return out;
+}
+
+/** Env vars we read: TIMMY_DATA_DIR, TIMMY_HOST, TIMMY_PORT, TIMMY_LOG_LEVEL, TIMMY_RELAYS (comma-separated). */
+export function fromEnv(env: NodeJS.ProcessEnv): Json {
+  const out: Json = {};
+  if (env.TIMMY_DATA_DIR) out.dataDir = env.TIMMY_DATA_DIR;
+  if (env.TIMMY_HOST) out.host = env.TIMMY_HOST;
+  if (env.TIMMY_PORT) out.port = Number(env.TIMMY_PORT);
+  if (env.TIMMY_LOG_LEVEL) out.logLevel = env.TIMMY_LOG_LEVEL;
+  if (env.TIMMY_RELAYS) out.relays = env.TIMMY_RELAYS.split(',').map((s) => s.trim()).filter(Boolean);
+  return out;
+}
+
+export function formatIssues(err: z.ZodError, source: string): string {
+  return err.issues
+    .map((i) => {
+      const key = i.path.join('.') || '(top level)';
+      const keys = 'keys' in i && Array.isArray(i.keys) ? ` ${i.keys.map((k) => `"${[...i.path, k].join('.')}"`).join(', ')}` : '';
+      return `config error in ${source}: ${key}: ${i.message}${keys}`;
+    })
+    .join('\n');
+}
+
+export function loadConfig(o: { file?: string; env?: NodeJS.ProcessEnv; flags?: Json }): { config: Config; source: string } {
+  let fileJson: Json = {};
+  let source = 'defaults';
+  const file = o.file ?? (existsSync('timmy.config.json') ? 'timmy.config.json' : undefined);
+  if (file) {
+    const path = resolve(file);
+    if (!existsSync(path)) throw new ConfigError(`config file not found: ${path}`);
+    try {
+      fileJson = JSON.parse(readFileSync(path, 'utf8')) as Json;
+    } catch (err) {
+      throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+    }
+    source = path;
+  }
+  const merged = merge(merge(fileJson, fromEnv(o.env ?? {})), o.flags ?? {});
+  const r = configSchema.safeParse(merged);
+  if (!r.success) throw new ConfigError(formatIssues(r.error, file ? `${source} / environment / flags` : 'environment / flags'));
+  return { config: r.data, source };
+}

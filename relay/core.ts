@@ -1,0 +1,298 @@
+// The transport-free relay core: handleConnection / handleMessage / handleDisconnect.
+// Pipeline (strfry's, in Node terms): socket (main thread, no parsing) -> ingest workers (JSON,
+// signatures) -> core (policies, dispatch) -> one writer thread (group commits; OK after commit)
+// -> live matching through SubscriptionIndex; history queries run on reader threads.
+import { isEphemeral, msgAuth, msgClosed, msgCount, msgEose, msgEvent, msgNotice, msgOk, type Filter, type NostrEvent } from '../nostr/nip01.js';
+import { Connection, type Subscription, type Transport } from './connection.js';
+import { firstRejection, type Hooks } from './hooks.js';
+import { IngestPool } from './pipeline/ingest-pool.js';
+import type { ClientMessage } from './pipeline/parse.js';
+import { RateLimiter } from './policies/rate-limit.js';
+import { expirationOf } from './store/event-writer.js';
+import { SubscriptionIndex, toLiveFilters } from './subscriptions.js';
+import type { RelayConfig } from './config.js';
+import { checkAuthEvent, urlHost } from '../nostr/nip42.js';
+
+/** A connection's send queue above this is a client that does not read: it is disconnected. */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/** Live events held for one subscription while its history query runs. */
+const MAX_PENDING_LIVE = 5000;
+
+export interface CoreStats {
+  connections: number;
+  subscriptions: number;
+  eventsAccepted: number;
+  eventsRejected: number;
+}
+
+export class RelayCore {
+  private readonly conns = new Map<number, Connection>();
+  private readonly ipCounts = new Map<string, number>();
+  private readonly live = new SubscriptionIndex<Subscription>();
+  private readonly ingest: IngestPool;
+  private readonly eventsPerIp: RateLimiter;
+  private readonly eventsPerPubkey: RateLimiter;
+  private readonly reqsPerIp: RateLimiter;
+  private nextId = 1;
+  readonly stats: CoreStats = { connections: 0, subscriptions: 0, eventsAccepted: 0, eventsRejected: 0 };
+
+  constructor(
+    private readonly cfg: RelayConfig,
+    readonly hooks: Hooks,
+    private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+  ) {
+    this.ingest = new IngestPool(cfg.ingestWorkers, { maxFilters: cfg.maxFilters, maxSubIdLength: cfg.maxSubidLength }, (c, m) =>
+      this.dispatch(c, m),
+    );
+    this.eventsPerIp = new RateLimiter(cfg.rateLimits.eventsPerIp);
+    this.eventsPerPubkey = new RateLimiter(cfg.rateLimits.eventsPerPubkey);
+    this.reqsPerIp = new RateLimiter(cfg.rateLimits.reqsPerIp);
+    hooks.onEventSaved.push((e, json) => this.deliverLive(e, json));
+  }
+
+  private exempt(ip: string): boolean {
+    return this.cfg.rateLimits.exemptIps.includes(ip);
+  }
+
+  /** Whether a new connection from `ip` may open; the transport refuses the upgrade otherwise. */
+  admit(ip: string): string | undefined {
+    if (this.conns.size >= this.cfg.maxConnections) return 'too many connections';
+    if (!this.exempt(ip) && (this.ipCounts.get(ip) ?? 0) >= this.cfg.maxConnectionsPerIp) return 'too many connections from this address';
+    return undefined;
+  }
+
+  handleConnection(transport: Transport, ip: string, host: string): Connection {
+    const c = new Connection(this.nextId++, ip, transport, host, this.ingest.assign());
+    this.conns.set(c.id, c);
+    this.ipCounts.set(ip, (this.ipCounts.get(ip) ?? 0) + 1);
+    this.stats.connections = this.conns.size;
+    c.send(msgAuth(c.challenge)); // NIP-42: offer a challenge up front; clients may ignore it
+    for (const h of this.hooks.onConnect) h(c);
+    return c;
+  }
+
+  handleDisconnect(c: Connection): void {
+    if (c.closed) return;
+    c.closed = true;
+    for (const s of [...c.subs.values()]) this.removeSub(s);
+    this.conns.delete(c.id);
+    const n = (this.ipCounts.get(c.ip) ?? 1) - 1;
+    if (n <= 0) this.ipCounts.delete(c.ip);
+    else this.ipCounts.set(c.ip, n);
+    this.stats.connections = this.conns.size;
+    for (const h of this.hooks.onDisconnect) h(c);
+  }
+
+  handleMessage(c: Connection, data: string): void {
+    if (c.closed) return;
+    if (Buffer.byteLength(data) > this.cfg.maxMessageLength) {
+      // Answer in the most useful form we can without parsing a huge message.
+      const id = /^\s*\[\s*"EVENT"\s*,\s*\{[^]*?"id"\s*:\s*"([0-9a-f]{64})"/.exec(data.slice(0, 4096))?.[1];
+      const why = `invalid: message too large (max ${this.cfg.maxMessageLength} bytes)`;
+      c.send(id ? msgOk(id, false, why) : msgNotice(why));
+      return;
+    }
+    this.ingest.submit(c.worker, c.id, data);
+  }
+
+  private dispatch(connId: number, m: ClientMessage): void {
+    const c = this.conns.get(connId);
+    if (!c || c.closed) return;
+    switch (m.type) {
+      case 'EVENT':
+        void this.onEvent(c, m.event, m.json);
+        break;
+      case 'AUTH':
+        this.onAuth(c, m.event);
+        break;
+      case 'REQ':
+        this.onReq(c, m.subId, m.filters);
+        break;
+      case 'COUNT':
+        this.onCount(c, m.subId, m.filters);
+        break;
+      case 'CLOSE': {
+        const s = c.subs.get(m.subId);
+        if (s) this.removeSub(s);
+        break;
+      }
+      case 'BAD_EVENT':
+        this.stats.eventsRejected++;
+        c.send(msgOk(m.id, false, `invalid: ${m.reason}`));
+        break;
+      case 'BAD_SUB':
+        c.send(msgClosed(m.subId, `invalid: ${m.reason}`));
+        break;
+      case 'BAD_MESSAGE':
+        c.send(msgNotice(`invalid: ${m.reason}`));
+        break;
+    }
+  }
+
+  private reject(c: Connection | null, reason: string): void {
+    // NIP-42: an auth-required answer comes with a (re-sent) challenge.
+    if (c && reason.startsWith('auth-required:')) c.send(msgAuth(c.challenge));
+  }
+
+  /** Accepts one event from a connection (or in-process when `c` is null). Resolves with the OK. */
+  async onEvent(c: Connection | null, e: NostrEvent, json: string): Promise<{ ok: boolean; message: string }> {
+    const answer = (ok: boolean, message: string) => {
+      if (ok) this.stats.eventsAccepted++;
+      else this.stats.eventsRejected++;
+      c?.send(msgOk(e.id, ok, message));
+      return { ok, message };
+    };
+    if (c && !this.exempt(c.ip)) {
+      if (!this.eventsPerIp.take(c.ip)) return answer(false, 'rate-limited: too many events from your address, slow down');
+      if (!this.eventsPerPubkey.take(e.pubkey)) return answer(false, 'rate-limited: too many events from this pubkey, slow down');
+    }
+    const why = firstRejection(this.hooks.rejectEvent, e, c);
+    if (why !== undefined) {
+      this.reject(c, why);
+      return answer(false, why);
+    }
+    if (isEphemeral(e.kind)) {
+      for (const h of this.hooks.onEventSaved) h(e, json);
+      return answer(true, '');
+    }
+    const [primary, ...mirrors] = this.hooks.storeEvent;
+    if (!primary) return answer(false, 'error: no store configured');
+    let out;
+    try {
+      out = await primary({ event: e, json });
+    } catch (err) {
+      return answer(false, `error: could not store event (${(err as Error).message})`);
+    }
+    if (out.stored) {
+      for (const m of mirrors) void m({ event: e, json }).catch(() => undefined);
+      if (e.kind === 5) for (const h of this.hooks.deleteEvent) h(e);
+      for (const h of this.hooks.onEventSaved) h(e, json);
+    }
+    return answer(out.ok, out.message);
+  }
+
+  private onAuth(c: Connection, e: NostrEvent): void {
+    const hosts = [c.host];
+    const configured = this.cfg.url === undefined ? undefined : urlHost(this.cfg.url);
+    if (configured) hosts.push(configured);
+    const why = checkAuthEvent(e, { challenge: c.challenge, hosts, now: this.now() });
+    if (why) {
+      c.send(msgOk(e.id, false, why));
+      return;
+    }
+    c.authed.add(e.pubkey);
+    c.send(msgOk(e.id, true, ''));
+  }
+
+  private queryContext(c: Connection | null) {
+    const viewers = c ? [...c.authed] : [];
+    const hidden = c && c.authed.size === 0 ? this.cfg.auth.readKinds : [];
+    return { now: this.now(), privateKinds: c ? [...this.cfg.auth.privateKinds, ...hidden] : [], viewers };
+  }
+
+  private checkFilters(c: Connection, subId: string, filters: Filter[], verb: 'REQ' | 'COUNT'): boolean {
+    if (!this.exempt(c.ip) && !this.reqsPerIp.take(c.ip)) {
+      c.send(msgClosed(subId, 'rate-limited: too many requests, slow down'));
+      return false;
+    }
+    const why = firstRejection(this.hooks.rejectFilter, filters, c, verb);
+    if (why !== undefined) {
+      this.reject(c, why);
+      c.send(msgClosed(subId, why));
+      return false;
+    }
+    return true;
+  }
+
+  private onReq(c: Connection, subId: string, filters: Filter[]): void {
+    const old = c.subs.get(subId);
+    if (old) this.removeSub(old); // NIP-01: a REQ with an open id replaces that subscription
+    if (!this.checkFilters(c, subId, filters, 'REQ')) return;
+    if (c.subs.size >= this.cfg.maxSubscriptions) {
+      c.send(msgClosed(subId, `blocked: too many open subscriptions (max ${this.cfg.maxSubscriptions})`));
+      return;
+    }
+    const s: Subscription = { conn: c, subId, filters: toLiveFilters(filters), pending: [] };
+    c.subs.set(subId, s);
+    this.live.add(s);
+    this.stats.subscriptions = this.live.size;
+
+    if (filters.every((f) => f.limit === 0)) return this.finishHistory(s, []);
+    const query = this.hooks.queryEvents[0];
+    if (!query) return this.finishHistory(s, []);
+    const ctx = this.queryContext(c);
+    query(filters, { ...ctx, defaultLimit: this.cfg.defaultLimit, maxLimit: this.cfg.maxLimit, budgetMs: this.cfg.queryBudgetMs }).then(
+      (r) => {
+        if (c.subs.get(subId) !== s) return; // closed or replaced meanwhile
+        this.finishHistory(s, r.events);
+      },
+      (err: Error) => {
+        if (c.subs.get(subId) !== s) return;
+        this.removeSub(s);
+        c.send(msgClosed(subId, `error: query failed (${err.message})`));
+      },
+    );
+  }
+
+  private removeSub(s: Subscription): void {
+    this.live.remove(s);
+    if (s.conn.subs.get(s.subId) === s) s.conn.subs.delete(s.subId);
+    this.stats.subscriptions = this.live.size;
+  }
+
+  private finishHistory(s: Subscription, history: readonly string[]): void {
+    const c = s.conn;
+    const seen = new Set<string>();
+    for (const json of history) {
+      seen.add(json.slice(7, 71)); // canonical JSON starts with {"id":"<64 hex>"
+      c.send(msgEvent(s.subId, json));
+    }
+    c.send(msgEose(s.subId));
+    const pending = s.pending ?? [];
+    s.pending = null;
+    for (const json of pending) if (!seen.has(json.slice(7, 71))) c.send(msgEvent(s.subId, json));
+  }
+
+  private onCount(c: Connection, subId: string, filters: Filter[]): void {
+    if (!this.checkFilters(c, subId, filters, 'COUNT')) return;
+    const count = this.hooks.countEvents[0];
+    if (!count) return void c.send(msgClosed(subId, 'error: counting is not supported'));
+    count(filters, this.queryContext(c)).then(
+      (n) => c.send(msgCount(subId, n)),
+      (err: Error) => c.send(msgClosed(subId, `error: count failed (${err.message})`)),
+    );
+  }
+
+  private visibleTo(c: Connection, e: NostrEvent): boolean {
+    const { auth } = this.cfg;
+    if (c.authed.size === 0 && auth.readKinds.includes(e.kind)) return false;
+    if (!auth.privateKinds.includes(e.kind)) return true;
+    if (c.authed.has(e.pubkey)) return true;
+    return e.tags.some((t) => t[0] === 'p' && t[1] !== undefined && c.authed.has(t[1]));
+  }
+
+  private deliverLive(e: NostrEvent, json: string): void {
+    const matches = this.live.match(e);
+    if (matches.length === 0) return;
+    const exp = expirationOf(e);
+    if (exp !== null && exp <= this.now()) return;
+    for (const s of matches) {
+      const c = s.conn;
+      if (c.closed || !this.visibleTo(c, e)) continue;
+      if (s.pending) {
+        if (s.pending.length < MAX_PENDING_LIVE) s.pending.push(json);
+        continue;
+      }
+      c.send(msgEvent(s.subId, json));
+      if (c.transport.bufferedAmount() > MAX_BUFFERED_BYTES) {
+        c.transport.close(1008, 'not reading fast enough');
+        this.handleDisconnect(c);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.conns.values()]) this.handleDisconnect(c);
+    await this.ingest.close();
+  }
+}

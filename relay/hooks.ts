@@ -1,0 +1,48 @@
+// The relay is assembled from hook arrays (khatru's model): policies are plain functions pushed
+// onto these arrays; each array runs as a plain loop and, for rejections, the first reason wins.
+import type { Filter, NostrEvent } from '../nostr/nip01.js';
+import type { Connection } from './connection.js';
+import type { SaveOutcome, WriteItem } from './store/event-writer.js';
+import type { QueryResult } from './store/event-reader.js';
+import type { QueryOptions } from './pipeline/reader-pool.js';
+import type { QueryContext } from './store/query-sql.js';
+
+/** Returns a reason with its NIP-01 prefix (`blocked: ...`) to reject, or undefined to pass. `conn` is null in-process. */
+export type EventPolicy = (e: NostrEvent, conn: Connection | null) => string | undefined;
+export type FilterPolicy = (filters: readonly Filter[], conn: Connection | null, verb: 'REQ' | 'COUNT') => string | undefined;
+
+export interface Hooks {
+  rejectEvent: EventPolicy[];
+  rejectFilter: FilterPolicy[];
+  /** The first hook is the store of record: its outcome is the OK the client gets. Others are mirrors. */
+  storeEvent: ((item: WriteItem) => Promise<SaveOutcome>)[];
+  /** The first hook answers queries. */
+  queryEvents: ((filters: readonly Filter[], opts: QueryOptions) => Promise<QueryResult>)[];
+  countEvents: ((filters: readonly Filter[], ctx: QueryContext) => Promise<number>)[];
+  /** Runs after a NIP-09 deletion request has been stored (the store has already applied it). */
+  deleteEvent: ((deletion: NostrEvent) => void)[];
+  onConnect: ((c: Connection) => void)[];
+  onDisconnect: ((c: Connection) => void)[];
+  /** Runs after an event is committed (or accepted, for ephemeral ones): live delivery hangs here. */
+  onEventSaved: ((e: NostrEvent, json: string) => void)[];
+}
+
+export const emptyHooks = (): Hooks => ({
+  rejectEvent: [],
+  rejectFilter: [],
+  storeEvent: [],
+  queryEvents: [],
+  countEvents: [],
+  deleteEvent: [],
+  onConnect: [],
+  onDisconnect: [],
+  onEventSaved: [],
+});
+
+export function firstRejection<A extends unknown[]>(hooks: readonly ((...a: A) => string | undefined)[], ...args: A): string | undefined {
+  for (const h of hooks) {
+    const r = h(...args);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}

@@ -1,0 +1,79 @@
+// Stage 1 of the pipeline (runs in the ingest workers): JSON parse, message shape, and for signed
+// events the id hash and signature. Pure: bytes in, a tagged message out. Reasons carry no
+// NIP-01 prefix; the core adds it at the edge.
+import { canonicalJson, checkEventShape, checkFilter, type Filter, type NostrEvent } from '../../nostr/nip01.js';
+import { checkEvent, type SchnorrVerifier } from '../../nostr/verify.js';
+
+export type ClientMessage =
+  | { readonly type: 'EVENT'; readonly event: NostrEvent; readonly json: string }
+  | { readonly type: 'AUTH'; readonly event: NostrEvent }
+  | { readonly type: 'REQ' | 'COUNT'; readonly subId: string; readonly filters: Filter[] }
+  | { readonly type: 'CLOSE'; readonly subId: string }
+  /** A signed message that fails validation: answered with OK false. */
+  | { readonly type: 'BAD_EVENT'; readonly id: string; readonly reason: string }
+  /** A REQ/COUNT with a usable subscription id but bad filters: answered with CLOSED. */
+  | { readonly type: 'BAD_SUB'; readonly subId: string; readonly reason: string }
+  /** Anything else we cannot attribute: answered with NOTICE. */
+  | { readonly type: 'BAD_MESSAGE'; readonly reason: string };
+
+export interface ParseLimits {
+  readonly maxFilters: number;
+  readonly maxSubIdLength: number;
+}
+
+const idOf = (x: unknown): string => {
+  const id = (x as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && id.length <= 64 ? id : '';
+};
+
+function parseSignedEvent(x: unknown, verifier: SchnorrVerifier): { event: NostrEvent } | { id: string; reason: string } {
+  const shape = checkEventShape(x);
+  if (!shape.ok) return { id: idOf(x), reason: shape.reason };
+  const check = checkEvent(shape.value, verifier);
+  if (!check.ok) return { id: shape.value.id, reason: check.reason };
+  return { event: shape.value };
+}
+
+export function parseClientMessage(text: string, verifier: SchnorrVerifier, limits: ParseLimits): ClientMessage {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return { type: 'BAD_MESSAGE', reason: 'could not parse message as JSON' };
+  }
+  if (!Array.isArray(msg) || typeof msg[0] !== 'string') return { type: 'BAD_MESSAGE', reason: 'message must be a JSON array starting with a string' };
+  const verb = msg[0];
+  switch (verb) {
+    case 'EVENT':
+    case 'AUTH': {
+      if (msg.length !== 2) return { type: 'BAD_EVENT', id: idOf(msg[1]), reason: `${verb} message must have exactly one event` };
+      const r = parseSignedEvent(msg[1], verifier);
+      if ('reason' in r) return { type: 'BAD_EVENT', id: r.id, reason: r.reason };
+      return verb === 'EVENT' ? { type: 'EVENT', event: r.event, json: canonicalJson(r.event) } : { type: 'AUTH', event: r.event };
+    }
+    case 'REQ':
+    case 'COUNT': {
+      const subId = msg[1];
+      if (typeof subId !== 'string' || subId.length === 0 || subId.length > limits.maxSubIdLength) {
+        return { type: 'BAD_MESSAGE', reason: `${verb} needs a subscription id: a non-empty string of at most ${limits.maxSubIdLength} characters` };
+      }
+      const raw = msg.slice(2);
+      if (raw.length === 0) return { type: 'BAD_SUB', subId, reason: `${verb} needs at least one filter` };
+      if (raw.length > limits.maxFilters) return { type: 'BAD_SUB', subId, reason: `too many filters (max ${limits.maxFilters})` };
+      const filters: Filter[] = [];
+      for (const f of raw) {
+        const c = checkFilter(f);
+        if (!c.ok) return { type: 'BAD_SUB', subId, reason: c.reason };
+        filters.push(c.value);
+      }
+      return { type: verb, subId, filters };
+    }
+    case 'CLOSE': {
+      const subId = msg[1];
+      if (typeof subId !== 'string' || subId.length === 0) return { type: 'BAD_MESSAGE', reason: 'CLOSE needs a subscription id' };
+      return { type: 'CLOSE', subId };
+    }
+    default:
+      return { type: 'BAD_MESSAGE', reason: `unknown message type ${JSON.stringify(verb.slice(0, 32))}` };
+  }
+}
