@@ -12,7 +12,6 @@ export const configSchema = z
     dataDir: z.string().default('./data').describe('where the databases live'),
     embeddedRelay: z.boolean().default(true).describe('run the embedded relay; false = use only `relays`'),
     relays: z.array(z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')).default([]).describe('remote relays to use'),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
     relay: relayConfigSchema.default(relayConfigSchema.parse({})),
   })
   .strict();
@@ -35,13 +34,12 @@ function merge(a: Json, b: Json): Json {
   return out;
 }
 
-/** Env vars we read: TIMMY_DATA_DIR, TIMMY_HOST, TIMMY_PORT, TIMMY_LOG_LEVEL, TIMMY_RELAYS (comma-separated). */
+/** Env vars we read: TIMMY_DATA_DIR, TIMMY_HOST, TIMMY_PORT, TIMMY_RELAYS (comma-separated). */
 export function fromEnv(env: NodeJS.ProcessEnv): Json {
   const out: Json = {};
   if (env.TIMMY_DATA_DIR) out.dataDir = env.TIMMY_DATA_DIR;
   if (env.TIMMY_HOST) out.host = env.TIMMY_HOST;
   if (env.TIMMY_PORT) out.port = Number(env.TIMMY_PORT);
-  if (env.TIMMY_LOG_LEVEL) out.logLevel = env.TIMMY_LOG_LEVEL;
   if (env.TIMMY_RELAYS) out.relays = env.TIMMY_RELAYS.split(',').map((s) => s.trim()).filter(Boolean);
   return out;
 }
