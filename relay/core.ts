@@ -18,6 +18,9 @@ const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 /** Live events held for one subscription while its history query runs. */
 const MAX_PENDING_LIVE = 5000;
 
+/** The `ip` of in-process connections (relay/inprocess-client.ts): the instance's own code, never rate-limited. */
+export const IN_PROCESS_IP = 'in-process';
+
 export interface CoreStats {
   connections: number;
   subscriptions: number;
@@ -51,7 +54,7 @@ export class RelayCore {
   }
 
   private exempt(ip: string): boolean {
-    return this.cfg.rateLimits.exemptIps.includes(ip);
+    return ip === IN_PROCESS_IP || this.cfg.rateLimits.exemptIps.includes(ip);
   }
 
   /** Whether a new connection from `ip` may open; the transport refuses the upgrade otherwise. */
@@ -98,9 +101,23 @@ export class RelayCore {
   private dispatch(connId: number, m: ClientMessage): void {
     const c = this.conns.get(connId);
     if (!c || c.closed) return;
+    try {
+      this.route(c, m);
+    } catch (err) {
+      this.internalError(c, err);
+    }
+  }
+
+  /** A bug in our handling of one message must not take the process (or this client) down. */
+  private internalError(c: Connection, err: unknown): void {
+    console.error('relay: error handling a client message', err);
+    c.send(msgNotice('error: internal error while handling your message'));
+  }
+
+  private route(c: Connection, m: ClientMessage): void {
     switch (m.type) {
       case 'EVENT':
-        void this.onEvent(c, m.event, m.json);
+        this.onEvent(c, m.event, m.json).catch((err: unknown) => this.internalError(c, err));
         break;
       case 'AUTH':
         this.onAuth(c, m.event);
@@ -231,7 +248,7 @@ export class RelayCore {
         this.removeSub(s);
         c.send(msgClosed(subId, `error: query failed (${err.message})`));
       },
-    );
+    ).catch((err: unknown) => this.internalError(c, err));
   }
 
   private removeSub(s: Subscription): void {
@@ -260,7 +277,7 @@ export class RelayCore {
     count(filters, this.queryContext(c)).then(
       (n) => c.send(msgCount(subId, n)),
       (err: Error) => c.send(msgClosed(subId, `error: count failed (${err.message})`)),
-    );
+    ).catch((err: unknown) => this.internalError(c, err));
   }
 
   private visibleTo(c: Connection, e: NostrEvent): boolean {

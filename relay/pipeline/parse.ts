@@ -21,6 +21,9 @@ export interface ParseLimits {
   readonly maxSubIdLength: number;
 }
 
+/** Values (ids, authors, kinds, tag values) across the filters of one REQ. */
+const MAX_FILTER_ITEMS = 10_000;
+
 const idOf = (x: unknown): string => {
   const id = (x as { id?: unknown } | null)?.id;
   return typeof id === 'string' && id.length <= 64 ? id : '';
@@ -61,11 +64,15 @@ export function parseClientMessage(text: string, verifier: SchnorrVerifier, limi
       if (raw.length === 0) return { type: 'BAD_SUB', subId, reason: `${verb} needs at least one filter` };
       if (raw.length > limits.maxFilters) return { type: 'BAD_SUB', subId, reason: `too many filters (max ${limits.maxFilters})` };
       const filters: Filter[] = [];
+      let items = 0;
       for (const f of raw) {
         const c = checkFilter(f);
         if (!c.ok) return { type: 'BAD_SUB', subId, reason: c.reason };
+        for (const v of Object.values(c.value)) if (Array.isArray(v)) items += v.length;
         filters.push(c.value);
       }
+      // SQLite binds at most 32766 parameters per statement; stay well below it.
+      if (items > MAX_FILTER_ITEMS) return { type: 'BAD_SUB', subId, reason: `filters too large (max ${MAX_FILTER_ITEMS} values in all)` };
       return { type: verb, subId, filters };
     }
     case 'CLOSE': {
