@@ -32,12 +32,14 @@ export interface ImportStats {
 export async function importJsonl(
   dataDir: string,
   inPath: string | undefined,
-  o: { workers: number; progress: (s: ImportStats) => void; onReject?: (line: number, reason: string) => void },
+  o: { workers: number; progress: (s: ImportStats) => void; onReject?: (line: number, reason: string) => void; window?: number },
 ): Promise<ImportStats> {
   mkdirSync(dataDir, { recursive: true });
   const db = openDatabase(join(dataDir, 'relay.sqlite'), { readonly: false, durability: 'normal' });
   const writer = new EventWriter(db);
   const stats: ImportStats = { read: 0, stored: 0, duplicate: 0, rejected: 0 };
+  // Lines being verified at once: reading pauses above `window` and resumes below a quarter of it.
+  const window = o.window ?? 20_000;
   let batch: WriteItem[] = [];
   let inFlight = 0;
   let wake: (() => void) | null = null;
@@ -59,7 +61,7 @@ export async function importJsonl(
       stats.rejected++;
       o.onReject?.(line, 'reason' in m ? m.reason : 'not an event');
     }
-    if (wake && inFlight < 5_000) {
+    if (wake && inFlight < window / 4) {
       wake();
       wake = null;
     }
@@ -72,7 +74,7 @@ export async function importJsonl(
     stats.read++;
     inFlight++;
     pool.submit(pool.assign(), stats.read, `["EVENT",${line}]`);
-    if (inFlight >= 20_000) await new Promise<void>((r) => (wake = r));
+    if (inFlight >= window) await new Promise<void>((r) => (wake = r));
     if (stats.read - lastReport >= 50_000) {
       lastReport = stats.read;
       o.progress(stats);

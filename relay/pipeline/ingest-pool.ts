@@ -1,49 +1,94 @@
 // Main-thread side of the ingest stage: a pool of workers sized to the cores. Each connection is
 // pinned to one worker (round robin at connect). Messages that arrive in the same tick are sent
-// to a worker as one batch, to spread postMessage's fixed cost.
+// to a worker as one batch, to spread postMessage's fixed cost. Batches stay queued until their
+// answer arrives, so a worker that dies is replaced and its unanswered batches are sent again:
+// no client message is lost to a crashed thread.
 import { Worker } from 'node:worker_threads';
 import { defaultVerifier } from '../../nostr/verify.js';
 import { parseClientMessage, type ClientMessage, type ParseLimits } from './parse.js';
 
 export type Deliver = (connId: number, msg: ClientMessage) => void;
+type Item = { c: number; d: string };
+
+/** More restarts than this within RESTART_WINDOW_MS means the threads cannot run here: parse inline. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 10_000;
+
+interface Slot {
+  worker: Worker | null;
+  inFlight: Item[][];
+  outbox: Item[];
+}
 
 export class IngestPool {
-  private readonly workers: Worker[] = [];
-  private readonly outbox: { c: number; d: string }[][] = [];
+  private readonly slots: Slot[] = [];
   private flushScheduled = false;
   private next = 0;
+  private restarts: number[] = [];
+  private closing = false;
 
   constructor(size: number, private readonly limits: ParseLimits, private readonly deliver: Deliver) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL('./ingest-worker.js', import.meta.url), { workerData: limits });
-      w.on('message', (batch: { c: number; m: ClientMessage }[]) => {
-        for (const { c, m } of batch) this.deliver(c, m);
-      });
-      w.on('error', (err) => {
-        // A worker error is a bug in our code, not the client's input: report it loudly.
-        console.error('ingest worker failed', err);
-      });
-      w.unref();
-      this.workers.push(w);
-      this.outbox.push([]);
+      const slot: Slot = { worker: null, inFlight: [], outbox: [] };
+      this.slots.push(slot);
+      this.spawn(slot);
     }
   }
 
-  /** Chooses the worker a new connection is pinned to. */
+  private spawn(slot: Slot): void {
+    const w = new Worker(new URL('./ingest-worker.js', import.meta.url), { workerData: this.limits, execArgv: [] });
+    slot.worker = w;
+    w.on('message', (batch: { c: number; m: ClientMessage }[]) => {
+      slot.inFlight.shift();
+      for (const { c, m } of batch) this.deliver(c, m);
+    });
+    w.on('error', (err) => console.error('relay: ingest worker failed; restarting it', err));
+    w.on('exit', () => {
+      if (this.closing || slot.worker !== w) return;
+      slot.worker = null;
+      const now = Date.now();
+      this.restarts = [...this.restarts.filter((t) => now - t < RESTART_WINDOW_MS), now];
+      const pending = slot.inFlight;
+      slot.inFlight = [];
+      if (this.restarts.length <= MAX_RESTARTS) {
+        this.spawn(slot);
+        for (const b of pending) this.post(slot, b);
+      } else {
+        console.error('relay: ingest workers keep failing; parsing on the main thread from now on');
+        for (const b of pending) for (const it of b) this.parseInline(it);
+      }
+    });
+  }
+
+  private parseInline({ c, d }: Item): void {
+    this.deliver(c, parseClientMessage(d, defaultVerifier, this.limits));
+  }
+
+  private post(slot: Slot, batch: Item[]): void {
+    if (!slot.worker) {
+      for (const it of batch) this.parseInline(it);
+      return;
+    }
+    slot.inFlight.push(batch);
+    slot.worker.postMessage(batch);
+  }
+
+  /** Chooses the worker a new connection is pinned to (-1: parse inline). */
   assign(): number {
-    if (this.workers.length === 0) return -1;
+    if (this.slots.length === 0) return -1;
     const i = this.next;
-    this.next = (this.next + 1) % this.workers.length;
+    this.next = (this.next + 1) % this.slots.length;
     return i;
   }
 
   submit(worker: number, connId: number, data: string): void {
-    if (worker < 0) {
-      // No workers configured: parse inline (used by embedded/in-process setups).
-      this.deliver(connId, parseClientMessage(data, defaultVerifier, this.limits));
+    const slot = this.slots[worker];
+    if (!slot) {
+      // No workers configured: parse inline (used by small embedded setups).
+      this.parseInline({ c: connId, d: data });
       return;
     }
-    this.outbox[worker]!.push({ c: connId, d: data });
+    slot.outbox.push({ c: connId, d: data });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -52,15 +97,16 @@ export class IngestPool {
 
   private flush(): void {
     this.flushScheduled = false;
-    for (let i = 0; i < this.workers.length; i++) {
-      const box = this.outbox[i]!;
-      if (box.length === 0) continue;
-      this.outbox[i] = [];
-      this.workers[i]!.postMessage(box);
+    for (const slot of this.slots) {
+      if (slot.outbox.length === 0) continue;
+      const batch = slot.outbox;
+      slot.outbox = [];
+      this.post(slot, batch);
     }
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.closing = true;
+    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
   }
 }

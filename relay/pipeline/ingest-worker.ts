@@ -9,6 +9,13 @@ const limits = workerData as ParseLimits;
 const port = parentPort!;
 
 port.on('message', (batch: { c: number; d: string }[]) => {
-  const out = batch.map(({ c, d }) => ({ c, m: parseClientMessage(d, defaultVerifier, limits) }));
+  const out = batch.map(({ c, d }) => {
+    try {
+      return { c, m: parseClientMessage(d, defaultVerifier, limits) };
+    } catch (err) {
+      // parseClientMessage handles every input we know of; this is the net for what we do not.
+      return { c, m: { type: 'BAD_MESSAGE' as const, reason: `could not process message (${(err as Error).message})` } };
+    }
+  });
   port.postMessage(out);
 });
