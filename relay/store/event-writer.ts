@@ -38,7 +38,7 @@ export class EventWriter {
       insert: db.prepare(
         'INSERT INTO events (id, pubkey, kind, created_at, expiration, address, raw) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      insertTag: db.prepare('INSERT OR IGNORE INTO tags (seq, name, value, created_at, id) VALUES (?, ?, ?, ?, ?)'),
+      insertTag: db.prepare('INSERT OR IGNORE INTO tags (seq, name, value, created_at) VALUES (?, ?, ?, ?)'),
       insertFts: db.prepare('INSERT INTO events_fts (rowid, content) VALUES (?, ?)'),
       delEvent: db.prepare('DELETE FROM events WHERE seq = ?'),
       delTags: db.prepare('DELETE FROM tags WHERE seq = ?'),
@@ -90,7 +90,7 @@ export class EventWriter {
       const name = t[0];
       const value = t[1];
       if (name === undefined || name.length !== 1 || value === undefined || value.length > MAX_INDEXED_TAG_VALUE) continue;
-      s.insertTag.run(seq, name, value, e.created_at, e.id);
+      s.insertTag.run(seq, name, value, e.created_at);
     }
     if (e.content && !NO_FULLTEXT_KINDS.has(e.kind)) s.insertFts.run(seq, e.content);
     return { ok: true, stored: true, message: '' };

@@ -49,7 +49,7 @@ function build(f: Filter, ctx: QueryContext): { from: string; where: string[]; p
     params.push(name, ...values);
     if (f.since !== undefined) (where.push('t.created_at >= ?'), params.push(f.since));
     if (f.until !== undefined) (where.push('t.created_at <= ?'), params.push(f.until));
-    order = 't.created_at DESC, t.id';
+    order = 't.created_at DESC, e.id';
     distinct = values.length > 1;
   }
 

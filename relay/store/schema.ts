@@ -44,6 +44,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE deleted_addresses (address TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'slimmer indexes: ties on created_at are ordered by id at query time, not stored in every index',
+    // Every secondary index used to carry the 64-character id only to break created_at ties.
+    // At a million events that tripled the pages each insert dirtied (and wrote to the WAL);
+    // SQLite sorts the few rows that share a created_at cheaply ("temp b-tree for right part").
+    sql: `
+      DROP INDEX events_created;
+      DROP INDEX events_pubkey_kind;
+      DROP INDEX events_kind;
+      CREATE INDEX events_created ON events(created_at DESC);
+      CREATE INDEX events_pubkey_kind ON events(pubkey, kind, created_at DESC);
+      CREATE INDEX events_kind ON events(kind, created_at DESC);
+
+      CREATE TABLE tags_v2 (
+        seq INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (name, value, created_at DESC, seq)
+      ) WITHOUT ROWID;
+      INSERT INTO tags_v2 (seq, name, value, created_at) SELECT seq, name, value, created_at FROM tags;
+      DROP TABLE tags;
+      ALTER TABLE tags_v2 RENAME TO tags;
+      CREATE INDEX tags_seq ON tags(seq);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
