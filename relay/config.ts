@@ -55,6 +55,10 @@ export const relayConfigSchema = z
     auth: z
       .object({
         required: z.boolean().default(false).describe('every EVENT, REQ and COUNT needs NIP-42 AUTH first'),
+        challengeOnConnect: z
+          .boolean()
+          .default(false)
+          .describe('send the AUTH challenge as soon as a client connects (always when `required`); otherwise it comes with the first auth-required answer'),
         writeKinds: z.array(int(0, 65535)).default([]).describe('kinds that need AUTH to publish'),
         readKinds: z.array(int(0, 65535)).default([]).describe('kinds that need AUTH to read'),
         privateKinds: z
@@ -63,7 +67,7 @@ export const relayConfigSchema = z
           .describe('kinds readable only by their author or a p-tagged party, after AUTH (NIP-04 DMs, NIP-17 gift wraps)'),
       })
       .strict()
-      .default({ required: false, writeKinds: [], readKinds: [], privateKinds: [4, 1059] }),
+      .default({ required: false, challengeOnConnect: false, writeKinds: [], readKinds: [], privateKinds: [4, 1059] }),
     queryBudgetMs: int(10).default(1500).describe('time one REQ may spend reading history before EOSE'),
     durability: z.enum(['full', 'normal']).default('full').describe('SQLite synchronous mode: full = fsync each group commit'),
     ingestWorkers: int(0, 64).default(Math.max(1, os.availableParallelism())).describe('threads that parse and verify (0 = inline)'),

@@ -69,7 +69,9 @@ export class RelayCore {
     this.conns.set(c.id, c);
     this.ipCounts.set(ip, (this.ipCounts.get(ip) ?? 0) + 1);
     this.stats.connections = this.conns.size;
-    c.send(msgAuth(c.challenge)); // NIP-42: offer a challenge up front; clients may ignore it
+    // NIP-42 lets the challenge come up front or with the first auth-required answer. Up front
+    // only when it is needed or asked for: some clients treat a challenge as "must log in first".
+    if (this.cfg.auth.required || this.cfg.auth.challengeOnConnect) c.send(msgAuth(c.challenge));
     for (const h of this.hooks.onConnect) h(c);
     return c;
   }

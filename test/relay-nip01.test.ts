@@ -18,9 +18,14 @@ describe('NIP-01 relay', () => {
     await r.stop();
   });
 
-  it('offers an AUTH challenge on connect', async () => {
-    const m = await c.next((x) => x[0] === 'AUTH');
+  it('sends no AUTH challenge on connect by default, and one with an auth-required answer', async () => {
+    const a = await RawClient.connect(r.url);
+    const res = await a.req('dms', { kinds: [4] });
+    assert.match(res.closed ?? '', /^auth-required: /);
+    const m = await a.next((x) => x[0] === 'AUTH');
     assert.equal(typeof m[1], 'string');
+    assert.equal(a.messages.filter((x) => x[0] === 'AUTH').length, 0, 'exactly one challenge');
+    a.close();
   });
 
   it('accepts a valid event with OK true, and says duplicate on a second copy', async () => {

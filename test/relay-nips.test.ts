@@ -25,7 +25,7 @@ describe('relay NIPs', () => {
   let r: TestRelay;
   let c: RawClient;
   before(async () => {
-    r = await startTestRelay({ auth: { writeKinds: [9999], readKinds: [9998], privateKinds: [4, 1059], required: false } });
+    r = await startTestRelay({ auth: { writeKinds: [9999], readKinds: [9998], privateKinds: [4, 1059], required: false, challengeOnConnect: true } });
     c = await RawClient.connect(r.url);
   });
   after(async () => {
