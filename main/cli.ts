@@ -131,6 +131,7 @@ export async function main(argv: string[]): Promise<number> {
 async function run(config: Config): Promise<number> {
   const instance = await startInstance(config);
   for (const l of instance.listeners) console.log(l);
+  for (const n of instance.notes) console.error(n);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
