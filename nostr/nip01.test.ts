@@ -139,11 +139,11 @@ test('d tag and addresses', () => {
 });
 
 test('checkFilter accepts a full filter and ignores unknown keys', () => {
-  const f = { ids: ['1'.repeat(64)], authors: [PK], kinds: [0, 65535], since: 0, until: 5, limit: 0, search: 'x', '#e': ['y'], '#T': [], foo: 1 };
+  const f = { ids: ['1'.repeat(64)], authors: [PK], kinds: [0, 65535], since: 0, until: 5, limit: 0, search: 'x', '#e': ['2'.repeat(64)], '#T': [], foo: 1 };
   const r = checkFilter(f);
   assert.ok(r.ok);
   assert.equal('foo' in r.value, false);
-  assert.deepEqual(filterTags(r.value), [['e', ['y']], ['T', []]]);
+  assert.deepEqual(filterTags(r.value), [['e', ['2'.repeat(64)]], ['T', []]]);
 });
 
 test('checkFilter rejections', () => {

@@ -157,6 +157,8 @@ export function checkFilter(x: unknown): Checked<Filter> {
         if (k.startsWith('#')) {
           if (!TAG_KEY.test(k)) return { ok: false, reason: `unsupported tag filter ${k}: only single-letter tags are indexed` };
           if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) return { ok: false, reason: `${k} must be an array of strings` };
+          // NIP-01: "The ids, authors, #e and #p filter lists MUST contain exact 64-character lowercase hex values."
+          if ((k === '#e' || k === '#p') && !v.every(isHex64)) return { ok: false, reason: `${k} must be an array of 64-character lowercase hex strings` };
           f[k as `#${string}`] = v as string[];
         }
     }

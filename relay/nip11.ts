@@ -10,7 +10,6 @@ export function relayInfo(cfg: RelayConfig, version: string): Record<string, unk
     ...(cfg.pubkey ? { pubkey: cfg.pubkey } : {}),
     ...(cfg.contact ? { contact: cfg.contact } : {}),
     supported_nips: [...SUPPORTED_NIPS],
-    software: 'https://github.com/timmy/timmy',
     version,
     limitation: {
       max_message_length: cfg.maxMessageLength,

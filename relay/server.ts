@@ -41,6 +41,12 @@ export async function serveRelay(relay: EmbeddedRelay, opts: { host: string; por
   });
 
   server.on('upgrade', (req, socket, head) => {
+    // NIP-01: one endpoint. Paths do not change behaviour here, so only "/" is accepted.
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/' && path !== '') {
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\n\r\nthe relay is at /\n');
+      return;
+    }
     const ip = req.socket.remoteAddress ?? 'unknown';
     const refused = core.admit(ip);
     if (refused) {

@@ -116,7 +116,7 @@ describe('NIP-01 relay', () => {
   });
 
   it('answers a REQ with bad filters by CLOSED invalid:', async () => {
-    for (const f of [{ ids: ['abc'] }, { authors: ['A'.repeat(64)] }, { kinds: ['1'] }, { since: 1.5 }, { '#ab': ['x'] }, { limit: -1 }]) {
+    for (const f of [{ ids: ['abc'] }, { authors: ['A'.repeat(64)] }, { '#e': ['abc'] }, { '#p': ['f'.repeat(63)] }, { kinds: ['1'] }, { since: 1.5 }, { '#ab': ['x'] }, { limit: -1 }]) {
       const res = await c.req('bad', f);
       assert.match(res.closed ?? '', /^invalid: /, JSON.stringify(f));
     }
@@ -162,6 +162,12 @@ describe('NIP-01 relay', () => {
     assert.deepEqual((await sub.next((x) => x[0] === 'EVENT' && x[1] === 'eph'))[2], e);
     assert.equal((await c.req('eph2', { kinds: [20001] })).events.length, 0);
     sub.close();
+  });
+
+  it('accepts websocket connections only at /', async () => {
+    await assert.rejects(RawClient.connect(r.url + '/other'));
+    const ok = await RawClient.connect(r.url + '/');
+    ok.close();
   });
 
   it('survives a client that disconnects mid-subscription', async () => {
