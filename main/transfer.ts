@@ -1,5 +1,5 @@
 // `timmy relay export|import`: JSONL, one event per line, the format strfry and nostr-rs-relay use.
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
@@ -9,7 +9,10 @@ import { EventWriter, type WriteItem } from '../relay/store/event-writer.js';
 import { IngestPool } from '../relay/pipeline/ingest-pool.js';
 
 export async function exportJsonl(dataDir: string, outPath: string | undefined, progress: (n: number) => void): Promise<number> {
-  const db = openDatabase(join(dataDir, 'relay.sqlite'), { readonly: false, durability: 'normal' });
+  const path = join(dataDir, 'relay.sqlite');
+  if (!existsSync(path)) throw new Error(`no relay database in ${dataDir}`);
+  // Opened for writing so that an older schema is migrated first, like at relay start.
+  const db = openDatabase(path, { readonly: false, durability: 'normal' });
   const out: Writable = outPath ? createWriteStream(outPath) : process.stdout;
   let n = 0;
   for (const row of db.prepare('SELECT raw FROM events ORDER BY seq').iterate() as IterableIterator<{ raw: string }>) {
@@ -69,11 +72,13 @@ export async function importJsonl(
   const input = inPath ? createReadStream(inPath) : process.stdin;
   const lines = createInterface({ input, crlfDelay: Infinity });
   let lastReport = 0;
+  let lineNo = 0; // the file's line number (blank lines count), reported with rejections
   for await (const line of lines) {
+    lineNo++;
     if (!line.trim()) continue;
     stats.read++;
     inFlight++;
-    pool.submit(pool.assign(), stats.read, `["EVENT",${line}]`);
+    pool.submit(pool.assign(), lineNo, `["EVENT",${line}]`);
     if (inFlight >= window) await new Promise<void>((r) => (wake = r));
     if (stats.read - lastReport >= 50_000) {
       lastReport = stats.read;

@@ -270,6 +270,14 @@ export class RelayCore {
     const pending = s.pending ?? [];
     s.pending = null;
     for (const json of pending) if (!seen.has(json.slice(7, 71))) c.send(msgEvent(s.subId, json));
+    this.dropIfNotReading(c);
+  }
+
+  /** A client that lets more than MAX_BUFFERED_BYTES queue up is not reading: cut it loose. */
+  private dropIfNotReading(c: Connection): void {
+    if (c.closed || c.transport.bufferedAmount() <= MAX_BUFFERED_BYTES) return;
+    c.transport.close(1008, 'not reading fast enough');
+    this.handleDisconnect(c);
   }
 
   private onCount(c: Connection, subId: string, filters: Filter[]): void {
@@ -303,10 +311,7 @@ export class RelayCore {
         continue;
       }
       c.send(msgEvent(s.subId, json));
-      if (c.transport.bufferedAmount() > MAX_BUFFERED_BYTES) {
-        c.transport.close(1008, 'not reading fast enough');
-        this.handleDisconnect(c);
-      }
+      this.dropIfNotReading(c);
     }
   }
 
