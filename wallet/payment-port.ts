@@ -1,0 +1,61 @@
+// The wallet as the DVM uses it (the shape of dvm/ports.ts PaymentPort; wallet/ cannot import dvm/,
+// TypeScript matches the shapes structurally). The composition root passes `paymentPort(wallet)`.
+import type { Wallet } from './wallet.js';
+
+export interface JobPayments {
+  invoiceForJob(jobId: string, amountMsat: number, description: string): Promise<{ bolt11: string; paymentHash: string }>;
+  waitPaid(paymentHash: string, signal: AbortSignal): Promise<boolean>;
+  isPaid(paymentHash: string): Promise<boolean>;
+  release(jobId: string, agentAccount: string, agentMsat: number): Promise<void>;
+  refund(jobId: string, reason: string): Promise<void>;
+}
+
+export interface PaymentPortOptions {
+  /** Invoice lifetime; default: the wallet's (wallet.invoiceExpirySeconds). */
+  readonly expirySeconds?: number;
+}
+
+export function paymentPort(wallet: Wallet, o: PaymentPortOptions = {}): JobPayments {
+  return {
+    /** The payment lands in `escrow:<jobId>`; a second invoice for the same job is fine (the first paid cancels the rest). */
+    async invoiceForJob(jobId, amountMsat, description) {
+      const inv = await wallet.createInvoice({ amountMsat, description, jobId, ...(o.expirySeconds ? { expirySeconds: o.expirySeconds } : {}) });
+      return { bolt11: inv.bolt11, paymentHash: inv.paymentHash };
+    },
+
+    /** True once paid, false once expired or cancelled; rejects with the signal's reason when aborted. */
+    waitPaid(paymentHash, signal) {
+      return new Promise<boolean>((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason);
+        let unsubscribe = (): void => {};
+        const onAbort = () => {
+          unsubscribe();
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          unsubscribe = wallet.subscribeInvoice(paymentHash, (u) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(u.status === 'paid');
+          });
+        } catch (err) {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        }
+      });
+    },
+
+    async isPaid(paymentHash) {
+      return (await wallet.lookupInvoice(paymentHash))?.status === 'paid';
+    },
+
+    /** `agentMsat` to the agent, the rest of the escrow (coordinator fee, auction surplus) to `fees`. */
+    async release(jobId, agentAccount, agentMsat) {
+      await wallet.release({ jobId, toAccount: agentAccount, amountMsat: agentMsat, remainderTo: 'fees' });
+    },
+
+    async refund(jobId, reason) {
+      await wallet.refund(jobId, reason);
+    },
+  };
+}
