@@ -9,6 +9,7 @@ import { exportJsonl, importJsonl } from './transfer.js';
 const COMMON = `
 Options:
   --port <n>        relay port (default 7777; 0 = pick a free one)   env TIMMY_PORT
+  --http-port <n>   HTTP port, NIP-05 (default 8080; 0 = free one)   env TIMMY_HTTP_PORT
   --host <addr>     address to bind (default 127.0.0.1)              env TIMMY_HOST
   --data-dir <dir>  where data lives (default ./data)                 env TIMMY_DATA_DIR
   --config <file>   JSON config file (default ./timmy.config.json if present)
@@ -20,7 +21,7 @@ const HELP: Record<string, string> = {
 Usage: timmy <command> [options]
 
 Commands:
-  start           start the whole instance (for now: the embedded relay)
+  start           start the whole instance (relay, agents, DVM, wallet, HTTP)
   relay           run the embedded relay only
   relay export    write every stored event as JSONL
   relay import    read JSONL events into the relay database
@@ -29,8 +30,9 @@ Commands:
 Run 'timmy <command> --help' for a command's options.`,
   start: `Usage: timmy start [options]
 
-Starts the whole Timmy instance on embedded defaults and prints one line per listener,
-e.g. "relay listening on ws://127.0.0.1:7777". Stops cleanly on SIGINT/SIGTERM.
+Starts the whole Timmy instance on embedded defaults: the relay, the agent swarm, the DVM
+front door with its auctions, the built-in wallet, and the HTTP server (NIP-05). Prints one
+line per listener, e.g. "relay listening on ws://127.0.0.1:7777". Stops cleanly on SIGINT/SIGTERM.
 ${COMMON}`,
   relay: `Usage: timmy relay [options]
        timmy relay export [--data-dir <dir>] [--out <file>]
@@ -60,6 +62,7 @@ Options:
 
 const OPTIONS = {
   port: { type: 'string' },
+  'http-port': { type: 'string' },
   host: { type: 'string' },
   'data-dir': { type: 'string' },
   config: { type: 'string' },
@@ -73,12 +76,15 @@ class UsageError extends Error {
   override name = 'UsageError';
 }
 
-function flagsToConfig(v: { port?: string; host?: string; 'data-dir'?: string }): Record<string, unknown> {
+function portFlag(name: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--${name} must be a number from 0 to 65535, got "${v}"`);
+  return Number(v);
+}
+
+function flagsToConfig(v: { port?: string; 'http-port'?: string; host?: string; 'data-dir'?: string }): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (v.port !== undefined) {
-    if (!/^\d+$/.test(v.port)) throw new UsageError(`--port must be a number from 0 to 65535, got "${v.port}"`);
-    out.port = Number(v.port);
-  }
+  if (v.port !== undefined) out.port = portFlag('port', v.port);
+  if (v['http-port'] !== undefined) out.httpPort = portFlag('http-port', v['http-port']);
   if (v.host !== undefined) out.host = v.host;
   if (v['data-dir'] !== undefined) out.dataDir = v['data-dir'];
   return out;
@@ -108,8 +114,9 @@ export async function main(argv: string[]): Promise<number> {
   const { config } = loadConfig({ file: values.config, env: process.env, flags: flagsToConfig(values) });
   switch (key) {
     case 'start':
-    case 'relay':
       return run(config);
+    case 'relay':
+      return run({ ...config, agents: { ...config.agents, enabled: false } });
     case 'relay export': {
       const n = await exportJsonl(config.dataDir, values.out, (k) => console.error(`exported ${k} events…`));
       console.error(`exported ${n} events`);

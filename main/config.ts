@@ -4,6 +4,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { relayConfigSchema } from '../relay/config.js';
+import { walletConfigSchema } from '../wallet/config.js';
+import { dvmConfigSchema } from '../dvm/config.js';
+import { llmConfigSchema } from '../agents/llm/config.js';
+
+const agentsConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('start the agent swarm and the DVM'),
+    personasDir: z.string().optional().describe('folder of persona JSON files (default: the shipped default swarm)'),
+    heartbeatSeconds: z.number().int().min(1).max(3600).default(30).describe('seconds between agent heartbeats (kind 21281)'),
+    nip05Domain: z.string().optional().describe('domain for the agents\' NIP-05 names (name@domain)'),
+  })
+  .strict();
 
 export const configSchema = z
   .object({
@@ -12,7 +24,12 @@ export const configSchema = z
     dataDir: z.string().default('./data').describe('where the databases live'),
     embeddedRelay: z.boolean().default(true).describe('run the embedded relay; false = use only `relays`'),
     relays: z.array(z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')).default([]).describe('remote relays to use'),
+    httpPort: z.number().int().min(0).max(65535).default(8080).describe('HTTP port (NIP-05 today, the dashboard later; 0 = pick a free one)'),
     relay: relayConfigSchema.default(relayConfigSchema.parse({})),
+    agents: agentsConfigSchema.default(agentsConfigSchema.parse({})),
+    dvm: dvmConfigSchema.default(dvmConfigSchema.parse({})),
+    wallet: walletConfigSchema.default(walletConfigSchema.parse({})),
+    llm: llmConfigSchema.default(llmConfigSchema.parse({})),
   })
   .strict();
 
@@ -34,12 +51,13 @@ function merge(a: Json, b: Json): Json {
   return out;
 }
 
-/** Env vars we read: TIMMY_DATA_DIR, TIMMY_HOST, TIMMY_PORT, TIMMY_RELAYS (comma-separated). */
+/** Env vars we read: TIMMY_DATA_DIR, TIMMY_HOST, TIMMY_PORT, TIMMY_HTTP_PORT, TIMMY_RELAYS (comma-separated). */
 export function fromEnv(env: NodeJS.ProcessEnv): Json {
   const out: Json = {};
   if (env.TIMMY_DATA_DIR) out.dataDir = env.TIMMY_DATA_DIR;
   if (env.TIMMY_HOST) out.host = env.TIMMY_HOST;
   if (env.TIMMY_PORT) out.port = Number(env.TIMMY_PORT);
+  if (env.TIMMY_HTTP_PORT) out.httpPort = Number(env.TIMMY_HTTP_PORT);
   if (env.TIMMY_RELAYS) out.relays = env.TIMMY_RELAYS.split(',').map((s) => s.trim()).filter(Boolean);
   return out;
 }

@@ -7,6 +7,8 @@ import { EmbeddedRelay } from '../relay/relay.js';
 import { InProcessClient } from '../relay/inprocess-client.js';
 import { serveRelay, type RelayServer } from '../relay/server.js';
 import { VERSION } from './version.js';
+import { startServices, type Services } from './dvm.js';
+import { startWebServer, type WebServer } from '../web/server.js';
 
 export interface Instance {
   /** One line per listener, e.g. `relay listening on ws://127.0.0.1:7777`. */
@@ -14,21 +16,61 @@ export interface Instance {
   /** Other facts worth one line at start (printed to stderr). */
   readonly notes: string[];
   readonly relay: EmbeddedRelay | undefined;
+  /** The embedded relay's URL, or the first remote relay. */
+  readonly relayUrl: string | undefined;
   /** How the instance's own code reaches Nostr: in-process to the embedded relay, or websockets. */
   readonly client: NostrClient;
+  /** Agents, wallet and DVM (absent with `agents.enabled: false`). */
+  readonly services: Services | undefined;
   close(): Promise<void>;
+}
+
+const log = (level: 'info' | 'warn' | 'error', msg: string, ctx?: Record<string, unknown>): void => {
+  if (level === 'info' && !process.env.TIMMY_DEBUG) return;
+  console.error(`${level}: ${msg}${ctx ? ` ${JSON.stringify(ctx)}` : ''}`);
+};
+
+/** Agents + DVM + the HTTP server on top of a NostrClient; listeners and a close function. */
+async function startUpper(config: Config, client: NostrClient, relayUrl: string | undefined): Promise<{ services?: Services; web?: WebServer; listeners: string[]; close(): Promise<void> }> {
+  if (!config.agents.enabled) return { listeners: [], close: async () => undefined };
+  const services = await startServices(config, client, { log, ...(relayUrl ? { relayUrl } : {}) });
+  let web: WebServer;
+  try {
+    web = await startWebServer({
+      host: config.host,
+      port: config.httpPort,
+      names: () => Object.fromEntries(services.swarm.agents.map((a) => [a.name, a.pubkey])),
+      relays: () => (relayUrl ? [relayUrl] : config.relays),
+    });
+  } catch (err) {
+    await services.close();
+    throw err;
+  }
+  return {
+    services,
+    web,
+    listeners: [`web listening on ${web.url}`, `agents: ${services.swarm.agents.map((a) => a.name).join(', ')}`],
+    async close() {
+      await web.close();
+      await services.close();
+    },
+  };
 }
 
 export async function startInstance(config: Config): Promise<Instance> {
   if (!config.embeddedRelay) {
     if (config.relays.length === 0) throw new Error('embeddedRelay is false and no relays are configured: set "relays" in the config');
     const client = new WsClient(config.relays);
+    const upper = await startUpper(config, client, undefined);
     return {
-      listeners: [],
-      notes: [`using remote relays: ${config.relays.join(', ')}`],
+      listeners: upper.listeners.filter((l) => l.includes('listening')),
+      notes: [`using remote relays: ${config.relays.join(', ')}`, ...upper.listeners.filter((l) => !l.includes('listening'))],
       relay: undefined,
+      relayUrl: config.relays[0],
       client,
+      services: upper.services,
       async close() {
+        await upper.close();
         await client.close();
       },
     };
@@ -42,12 +84,27 @@ export async function startInstance(config: Config): Promise<Instance> {
     throw err;
   }
   const client = await InProcessClient.open(relay);
+  let upper;
+  try {
+    upper = await startUpper(config, client, server.url);
+  } catch (err) {
+    await client.close();
+    await server.close();
+    await relay.close();
+    throw err;
+  }
   return {
-    listeners: [`relay listening on ${server.url}`],
-    notes: config.relays.length > 0 ? [`also configured: ${config.relays.join(', ')} (used from the federation issue on)`] : [],
+    listeners: [`relay listening on ${server.url}`, ...upper.listeners.filter((l) => l.includes('listening'))],
+    notes: [
+      ...upper.listeners.filter((l) => !l.includes('listening')),
+      ...(config.relays.length > 0 ? [`also configured: ${config.relays.join(', ')} (used from the federation issue on)`] : []),
+    ],
     relay,
+    relayUrl: server.url,
     client,
+    services: upper.services,
     async close() {
+      await upper.close();
       await client.close();
       await server.close();
       await relay.close();

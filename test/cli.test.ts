@@ -182,8 +182,12 @@ describe('timmy relay / start', () => {
   it('timmy start starts the relay and stops cleanly on SIGTERM', async () => {
     const dataDir = emptyDir();
     try {
-      await withCliRelay(['start', '--port', '0', '--data-dir', dataDir], {}, async (r) => {
-        assert.equal(lines(r.out.stdout).length, 1);
+      await withCliRelay(['start', '--port', '0', '--http-port', '0', '--data-dir', dataDir], {}, async (r) => {
+        // One line per listener: the relay, then the HTTP server (agents and the DVM start with them).
+        for (let i = 0; i < 100 && lines(r.out.stdout).length < 2; i++) await new Promise((w) => setTimeout(w, 50));
+        const out = lines(r.out.stdout);
+        assert.equal(out.length, 2, r.out.stdout);
+        assert.match(out[1] ?? '', /^web listening on http:\/\/127\.0\.0\.1:\d+$/);
         const e = new Keys().sign({ kind: 1, content: 'timmy start' });
         const c = await RawClient.connect(r.url);
         assert.deepEqual(await c.publish(e), { ok: true, message: '' });

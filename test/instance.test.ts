@@ -12,7 +12,7 @@ import { Keys, startTestRelay } from './support/relay.js';
 describe('instance', () => {
   it('starts the embedded relay and talks to it in-process', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'timmy-inst-'));
-    const inst = await startInstance(configSchema.parse({ port: 0, dataDir }));
+    const inst = await startInstance(configSchema.parse({ port: 0, dataDir, agents: { enabled: false } }));
     assert.match(inst.listeners[0] ?? '', /^relay listening on ws:\/\/127\.0\.0\.1:\d+$/);
     const e = new Keys().sign({ kind: 1, content: 'from the instance' });
     assert.equal((await inst.client.publish(e)).ok, true);
@@ -23,7 +23,7 @@ describe('instance', () => {
 
   it('uses remote relays when embeddedRelay is false', async () => {
     const remote = await startTestRelay();
-    const inst = await startInstance(configSchema.parse({ embeddedRelay: false, relays: [remote.url] }));
+    const inst = await startInstance(configSchema.parse({ embeddedRelay: false, relays: [remote.url], agents: { enabled: false } }));
     assert.deepEqual(inst.listeners, []);
     assert.equal(inst.relay, undefined);
     const e = new Keys().sign({ kind: 1, content: 'to a remote relay' });
@@ -34,6 +34,6 @@ describe('instance', () => {
   });
 
   it('refuses embeddedRelay false without relays', async () => {
-    await assert.rejects(startInstance(configSchema.parse({ embeddedRelay: false })), /no relays are configured/);
+    await assert.rejects(startInstance(configSchema.parse({ embeddedRelay: false, agents: { enabled: false } })), /no relays are configured/);
   });
 });

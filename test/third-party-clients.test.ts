@@ -5,28 +5,11 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay';
 import { finalizeEvent, type Event as NtEvent, type EventTemplate as NtTemplate } from 'nostr-tools/pure';
-import NDK, { NDKEvent, NDKPrivateKeySigner, NDKRelay, NDKRelayAuthPolicies, type NDKFilter } from '@nostr-dev-kit/ndk';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import NDK, { NDKEvent, type NDKFilter } from '@nostr-dev-kit/ndk';
+import { disconnectNdk, ndkFor } from './support/ndk.js';
 import { Keys, RawClient, now, startTestRelay, type TestRelay } from './support/relay.js';
 
-// Node 20 has no global WebSocket: nostr-tools takes an implementation, NDK uses the global.
 useWebSocketImplementation(WebSocket);
-(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
-
-// NDK 2.14 bug: every NDKRelay re-arms a 30 s setTimeout (updateValidationRatio) forever, never
-// cleared, so a process that used NDK never exits. Same logic, with the timer unref'd.
-type RatioRelay = {
-  validationRatioFn?: (r: unknown, validated: number, nonValidated: number) => number;
-  validatedEventCount: number;
-  nonValidatedEventCount: number;
-  targetValidationRatio?: number;
-  updateValidationRatio(): void;
-};
-(NDKRelay.prototype as unknown as RatioRelay).updateValidationRatio = function (this: RatioRelay) {
-  if (this.validationRatioFn && this.validatedEventCount > 0)
-    this.targetValidationRatio = this.validationRatioFn(this, this.validatedEventCount, this.nonValidatedEventCount);
-  setTimeout(() => this.updateValidationRatio(), 30_000).unref();
-};
 
 /** Resolves with the value `register` hands to its callback, or rejects after the timeout. */
 function waitFor<T>(what: string, register: (done: (v: T) => void) => void, timeoutMs = 5000): Promise<T> {
@@ -135,20 +118,7 @@ describe('third-party clients', () => {
   });
 
   describe('NDK', () => {
-    const ndkFor = (url: string, k: Keys, auth = false) => {
-      const ndk = new NDK({
-        explicitRelayUrls: [url],
-        signer: new NDKPrivateKeySigner(bytesToHex(k.sk)),
-        autoConnectUserRelays: false,
-        autoFetchUserMutelist: false,
-      });
-      // signIn needs the NDK instance (without it, it waits for a signer forever).
-      if (auth) ndk.relayAuthDefaultPolicy = NDKRelayAuthPolicies.signIn({ ndk });
-      return ndk;
-    };
-    const disconnect = (ndk: NDK) => {
-      for (const r of ndk.pool.relays.values()) r.disconnect();
-    };
+    const disconnect = disconnectNdk;
 
     it('publishes an NDKEvent, fetches it with fetchEvents, and receives a live event in a subscription', async () => {
       const ndk = ndkFor(open.url, alice);

@@ -1,0 +1,97 @@
+// The LLM router: providers in the operator's order, each behind its own circuit breaker. A request
+// goes to the first provider whose circuit lets it through; a failure is recorded and the next one
+// is tried. When none answers, the job fails with a SkillError that names what was tried and why,
+// which the DVM turns into NIP-90 `error` feedback. Nothing waits longer than the providers' timeouts.
+import { SkillError } from '../../dvm/skill.js';
+import { CircuitBreaker, CIRCUIT_STATE_VALUE, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js';
+import type { GenerateRequest, GenerateResult, LlmProvider } from './provider.js';
+
+export interface ProviderStatus {
+  readonly provider: string;
+  readonly endpoint: string;
+  readonly state: CircuitState;
+  /** CIRCUIT_STATE_VALUE[state], for a `timmy_llm_circuit_state{provider}` gauge. */
+  readonly stateValue: number;
+  readonly consecutiveFailures: number;
+  /** The last failure's reason, if the last request failed. */
+  readonly lastError?: string;
+  /** Milliseconds until an open circuit lets a trial request through. */
+  readonly retryInMs: number;
+}
+
+export interface LlmRouterOptions extends CircuitBreakerOptions {
+  /** Told about each provider failure (for logs); the message never carries credentials. */
+  onProviderError?(provider: string, reason: string): void;
+}
+
+interface Slot {
+  readonly provider: LlmProvider;
+  readonly breaker: CircuitBreaker;
+  lastError?: string;
+}
+
+const NEVER: AbortSignal = new AbortController().signal;
+
+export class LlmRouter {
+  private readonly slots: Slot[];
+
+  constructor(
+    providers: readonly LlmProvider[],
+    private readonly opts: LlmRouterOptions = {},
+  ) {
+    const names = new Set<string>();
+    for (const p of providers) {
+      if (names.has(p.name)) throw new Error(`two LLM providers are named ${p.name}`);
+      names.add(p.name);
+    }
+    this.slots = providers.map((provider) => ({ provider, breaker: new CircuitBreaker(opts) }));
+  }
+
+  /**
+   * Asks the providers in order. Rejects with SkillError when none could answer, or with the
+   * signal's reason when the signal aborts (the job was cancelled: no provider is blamed).
+   */
+  async generate(req: GenerateRequest, signal: AbortSignal = NEVER): Promise<GenerateResult> {
+    if (this.slots.length === 0) throw new SkillError('no language model is configured on this instance');
+    const tried: string[] = [];
+    for (const slot of this.slots) {
+      signal.throwIfAborted();
+      const { provider, breaker } = slot;
+      if (!breaker.tryAcquire()) {
+        const wait = Math.ceil(breaker.retryInMs() / 1000);
+        tried.push(`${provider.name} (circuit open${wait > 0 ? `, retry in ${wait} s` : ', trial in progress'})`);
+        continue;
+      }
+      try {
+        const out = await provider.generate(req, signal);
+        breaker.onSuccess();
+        slot.lastError = undefined;
+        return out;
+      } catch (err) {
+        if (signal.aborted) {
+          breaker.release();
+          throw signal.reason ?? err;
+        }
+        const reason = err instanceof Error ? err.message : String(err);
+        breaker.onFailure();
+        slot.lastError = reason;
+        tried.push(`${provider.name} at ${provider.endpoint} (${reason})`);
+        this.opts.onProviderError?.(provider.name, reason);
+      }
+    }
+    throw new SkillError(`no language model is reachable: tried ${tried.join('; ')}`);
+  }
+
+  /** One entry per provider, in order: circuit state and the last failure, for the dashboard and metrics. */
+  status(): ProviderStatus[] {
+    return this.slots.map(({ provider, breaker, lastError }) => ({
+      provider: provider.name,
+      endpoint: provider.endpoint,
+      state: breaker.state,
+      stateValue: CIRCUIT_STATE_VALUE[breaker.state],
+      consecutiveFailures: breaker.consecutiveFailures,
+      retryInMs: breaker.retryInMs(),
+      ...(lastError !== undefined ? { lastError } : {}),
+    }));
+  }
+}

@@ -1,0 +1,71 @@
+// What the DVM needs from the rest of the instance, as small interfaces ("ports"). The composition
+// root (main/) adapts the wallet, the auction coordinator and the agents to them, so dvm/ depends
+// on no implementation and tests can wire real parts together freely.
+import type { NostrEvent } from '../nostr/nip01.js';
+import type { JobRequest } from '../nostr/nip90.js';
+import type { Signer } from '../nostr/signer.js';
+import type { Skill } from './skill.js';
+
+/** One agent as the DVM sees it. */
+export interface AgentPort {
+  readonly name: string;
+  readonly pubkey: string;
+  readonly signer: Signer;
+  /** The skill for a request kind, if the agent serves it. */
+  skill(kind: number): Skill | undefined;
+  /** False once the agent missed its heartbeats or was stopped: its jobs are reassigned. */
+  alive(): boolean;
+  /** Decrypts content addressed to this agent (NIP-44 v2 or NIP-04), or throws. */
+  decrypt(peer: string, content: string, scheme: 'nip04' | 'nip44'): string;
+  /** Encrypts content for a peer with the given scheme. */
+  encrypt(peer: string, content: string, scheme: 'nip04' | 'nip44'): string;
+  /** The agent's wallet account, credited when it delivers. */
+  readonly account: string;
+  /** Told when the agent starts and ends a job (load for heartbeats; success rate for its price learner). */
+  jobStarted?(): void;
+  jobEnded?(succeeded: boolean): void;
+}
+
+export interface Invoice {
+  readonly bolt11: string;
+  readonly paymentHash: string;
+}
+
+/** The wallet as the DVM uses it: invoices into escrow, then release or refund. */
+export interface PaymentPort {
+  /** An invoice whose payment is held in escrow for `jobId`. */
+  invoiceForJob(jobId: string, amountMsat: number, description: string): Promise<Invoice>;
+  /** Resolves true once the invoice is paid (false if it expired or was cancelled). */
+  waitPaid(paymentHash: string, signal: AbortSignal): Promise<boolean>;
+  isPaid(paymentHash: string): Promise<boolean>;
+  /** Pays `agentMsat` of the job's escrow to the agent's account and the rest to the instance's fees. Idempotent per job. */
+  release(jobId: string, agentAccount: string, agentMsat: number): Promise<void>;
+  /** Returns the job's escrow to whoever paid it. Idempotent per job. */
+  refund(jobId: string, reason: string): Promise<void>;
+}
+
+export interface RankedBid {
+  readonly agent: string;
+  readonly priceMsat: number;
+}
+
+export interface AuctionOutcome {
+  /** The auction result event's id (for the record). */
+  readonly resultId: string | null;
+  /** Valid bids, best first. */
+  readonly ranking: readonly RankedBid[];
+  /** What the winner is paid: the second-lowest valid price, or its own when alone. */
+  readonly pricePaidMsat: number | null;
+}
+
+export interface AuctionPort {
+  /** Runs a sealed-bid second-price auction among `bidders` (agent pubkeys) for the job. */
+  run(job: JobRequest, o: { maxMsat: number; bidders: readonly AgentPort[]; signal: AbortSignal }): Promise<AuctionOutcome>;
+}
+
+/** Pricing: what the customer is asked to pay for a job, before the auction (the reserve price). */
+export interface PricePort {
+  quoteMsat(job: JobRequest, agents: readonly AgentPort[]): number;
+}
+
+export type { NostrEvent };

@@ -1,0 +1,364 @@
+// The DVM front door: NIP-90 requests in, feedback and results out, every job driven through the
+// persisted state machine (dvm/jobs). Agents, wallet and auctions come in through ports.
+import type { NostrClient, Subscription } from '../nostr/client.js';
+import type { NostrEvent } from '../nostr/nip01.js';
+import { buildFeedback, buildJobResult, parseJobRequest, type FeedbackStatus, type JobRequest } from '../nostr/nip90.js';
+import type { Signer } from '../nostr/signer.js';
+import type { DvmConfig } from './config.js';
+import { resolveInputs } from './inputs.js';
+import type { JobRow, JobStore } from './jobs/store.js';
+import type { AgentPort, AuctionPort, PaymentPort, PricePort, RankedBid } from './ports.js';
+import { SkillError, type SkillJob } from './skill.js';
+
+export type Log = (level: 'info' | 'warn' | 'error', msg: string, ctx?: Record<string, unknown>) => void;
+
+export interface DvmDeps {
+  readonly client: NostrClient;
+  readonly store: JobStore;
+  readonly agents: readonly AgentPort[];
+  readonly payments: PaymentPort;
+  readonly auction: AuctionPort;
+  readonly pricing: PricePort;
+  /** Signs the coordinator's feedback (payment-required, errors). */
+  readonly coordinator: Signer;
+  readonly config: DvmConfig;
+  readonly log?: Log;
+  /** Publishes to the relays a request's `relays` tag names (besides our own). */
+  readonly publishElsewhere?: (relays: readonly string[], e: NostrEvent) => Promise<void>;
+}
+
+class JobFailed extends Error {
+  override name = 'JobFailed';
+}
+
+export class Dvm {
+  private readonly running = new Map<string, AbortController>();
+  private subs: Subscription[] = [];
+  private approvalTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly log: Log;
+
+  constructor(private readonly d: DvmDeps) {
+    this.log = d.log ?? (() => undefined);
+  }
+
+  /** Request kinds served by at least one agent. */
+  kinds(): number[] {
+    const ks = new Set<number>();
+    for (const a of this.d.agents) for (let k = 5000; k < 6000; k++) if (a.skill(k)) ks.add(k);
+    return [...ks].sort((a, b) => a - b);
+  }
+
+  async start(): Promise<void> {
+    const kinds = this.kinds();
+    const since = Math.floor(Date.now() / 1000) - this.d.config.lookbackSeconds;
+    this.subs.push(this.d.client.subscribe([{ kinds, since }], { onEvent: (e) => void this.onRequest(e) }));
+    this.subs.push(this.d.client.subscribe([{ kinds: [5], since }], { onEvent: (e) => this.onDeletion(e) }));
+    for (const job of this.d.store.unfinished()) this.drive(job.id, 'resumed after restart');
+    // Approvals are written by the CLI (another process) straight into the job store.
+    this.approvalTimer = setInterval(() => this.pickUpApprovals(), 500);
+    this.approvalTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.approvalTimer) clearInterval(this.approvalTimer);
+    for (const s of this.subs) s.close();
+    for (const c of this.running.values()) c.abort(new Error('the instance is stopping'));
+    this.running.clear();
+  }
+
+  private addressedAgent(req: NostrEvent): AgentPort | undefined {
+    const ps = req.tags.filter((t) => t[0] === 'p').map((t) => t[1]);
+    return this.d.agents.find((a) => ps.includes(a.pubkey));
+  }
+
+  private async onRequest(e: NostrEvent): Promise<void> {
+    if (this.stopped || this.d.store.get(e.id)) return;
+    const ps = e.tags.filter((t) => t[0] === 'p').map((t) => t[1]);
+    const addressed = this.addressedAgent(e);
+    if (ps.length > 0 && !addressed) return; // addressed to other service providers
+    const decryptor = addressed ?? this.d.agents[0];
+    const parsed = parseJobRequest(e, (content, scheme) => {
+      try {
+        return decryptor?.decrypt(e.pubkey, content, scheme);
+      } catch {
+        return undefined;
+      }
+    });
+    if (!this.d.store.create({ id: e.id, kind: e.kind, customer: e.pubkey, request: JSON.stringify(e) }, 'request received')) return;
+    if (!parsed.ok) {
+      this.d.store.transition(e.id, 'failed', `invalid request: ${parsed.reason}`);
+      await this.feedbackRaw(e, 'error', `invalid request: ${parsed.reason}`);
+      return;
+    }
+    this.drive(e.id, 'new request');
+  }
+
+  private onDeletion(e: NostrEvent): void {
+    for (const t of e.tags) {
+      if (t[0] !== 'e' || !t[1]) continue;
+      const job = this.d.store.get(t[1]);
+      if (!job || job.customer !== e.pubkey) continue; // only the customer may cancel
+      if (['delivered', 'failed', 'cancelled', 'refunded'].includes(job.state)) continue;
+      this.running.get(job.id)?.abort(new Error('cancelled by the customer'));
+      void this.cancel(job.id, 'cancelled by the customer (NIP-09 deletion)');
+    }
+  }
+
+  private async cancel(id: string, reason: string): Promise<void> {
+    const job = this.d.store.get(id);
+    if (!job || ['delivered', 'failed', 'cancelled', 'refunded'].includes(job.state)) return;
+    this.d.store.transition(id, 'cancelled', reason);
+    await this.refundIfPaid(id, reason);
+  }
+
+  /** Operator approval (CLI/API): moves a job waiting for approval on. */
+  approve(id: string, by: string): void {
+    const job = this.d.store.get(id);
+    if (!job || job.state !== 'awaiting-approval') throw new Error(`job ${id} is not waiting for approval`);
+    this.d.store.transition(id, job.priceMsat > 0 ? 'awaiting-payment' : 'bidding', `approved by ${by}`);
+    this.drive(id, 'approved');
+  }
+
+  private pickUpApprovals(): void {
+    for (const job of this.d.store.unfinished()) {
+      if (!this.running.has(job.id) && job.state !== 'awaiting-approval') this.drive(job.id, 'picked up');
+    }
+  }
+
+  private request(job: JobRow): JobRequest {
+    const e = JSON.parse(job.request) as NostrEvent;
+    const decryptor = this.addressedAgent(e) ?? this.d.agents[0];
+    const r = parseJobRequest(e, (c, s) => decryptor?.decrypt(e.pubkey, c, s));
+    if (!r.ok) throw new JobFailed(`invalid request: ${r.reason}`);
+    return r.value;
+  }
+
+  /** Runs the job's state machine from its current state until it waits or ends. */
+  private drive(id: string, why: string): void {
+    if (this.running.has(id) || this.stopped) return;
+    const ctl = new AbortController();
+    this.running.set(id, ctl);
+    this.log('info', 'job step', { job: id, why });
+    this.step(id, ctl.signal)
+      .catch(async (err: unknown) => {
+        const job = this.d.store.get(id);
+        if (!job || ['delivered', 'failed', 'cancelled', 'refunded'].includes(job.state)) return;
+        if (ctl.signal.aborted) return; // cancelled or stopping: cancel() or a restart takes over
+        const msg = err instanceof SkillError || err instanceof JobFailed ? err.message : `internal error: ${(err as Error).message}`;
+        this.log('warn', 'job failed', { job: id, reason: msg });
+        this.d.store.transition(id, 'failed', msg);
+        await this.feedback(job, 'error', msg).catch(() => undefined);
+        await this.refundIfPaid(id, msg);
+      })
+      .finally(() => {
+        if (this.running.get(id) === ctl) this.running.delete(id);
+      });
+  }
+
+  private async step(id: string, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      if (signal.aborted) return;
+      const job = this.d.store.get(id);
+      if (!job) return;
+      switch (job.state) {
+        case 'received':
+          await this.onReceived(job);
+          break;
+        case 'awaiting-approval':
+          return; // approve() or the CLI moves it on
+        case 'awaiting-payment':
+          if (!(await this.awaitPayment(job, signal))) return;
+          break;
+        case 'bidding':
+          await this.runAuction(job, signal);
+          break;
+        case 'assigned':
+        case 'executing':
+          await this.execute(job, signal);
+          break;
+        default:
+          return;
+      }
+    }
+  }
+
+  private capable(kind: number): AgentPort[] {
+    return this.d.agents.filter((a) => a.alive() && a.skill(kind));
+  }
+
+  private async onReceived(job: JobRow): Promise<void> {
+    const req = this.request(job);
+    const agents = this.capable(req.kind);
+    if (agents.length === 0) throw new JobFailed(`no agent here serves kind ${req.kind} right now`);
+    const free = this.d.config.freeKinds.includes(req.kind);
+    const price = free ? 0 : this.d.pricing.quoteMsat(req, agents) + this.d.config.feeMsat;
+    if (req.bidMsat !== undefined && price > req.bidMsat) {
+      throw new JobFailed(`the price is ${price} msat, above your bid of ${req.bidMsat} msat`);
+    }
+    const needsApproval =
+      this.d.config.approvalKinds.includes(req.kind) || (this.d.config.approvalAboveMsat !== undefined && price > this.d.config.approvalAboveMsat);
+    const next = needsApproval ? 'awaiting-approval' : price > 0 ? 'awaiting-payment' : 'bidding';
+    this.d.store.transition(job.id, next, needsApproval ? 'waits for operator approval' : price > 0 ? `priced at ${price} msat` : 'free job', {
+      priceMsat: price,
+    });
+    if (needsApproval) await this.feedback(this.d.store.get(job.id)!, 'processing', 'waiting for the operator to approve this job');
+  }
+
+  private async awaitPayment(job: JobRow, signal: AbortSignal): Promise<boolean> {
+    let hash = job.paymentHash;
+    if (!hash) {
+      const inv = await this.d.payments.invoiceForJob(job.id, job.priceMsat, `Timmy job ${job.id.slice(0, 12)} (kind ${job.kind})`);
+      hash = inv.paymentHash;
+      this.d.store.update(job.id, { invoice: inv.bolt11, paymentHash: inv.paymentHash });
+      await this.feedback(this.d.store.get(job.id)!, 'payment-required', 'pay this invoice to start the job', {
+        amountMsat: job.priceMsat,
+        bolt11: inv.bolt11,
+      });
+    }
+    const timeout = AbortSignal.timeout(this.d.config.paymentTimeoutSeconds * 1000);
+    const paid = (await this.d.payments.isPaid(hash)) || (await this.d.payments.waitPaid(hash, AbortSignal.any([signal, timeout])));
+    if (signal.aborted) return false;
+    if (!paid) throw new JobFailed('the invoice was not paid in time');
+    this.d.store.transition(job.id, 'bidding', 'paid');
+    return true;
+  }
+
+  private async runAuction(job: JobRow, signal: AbortSignal): Promise<void> {
+    const req = this.request(job);
+    const bidders = this.capable(req.kind);
+    if (bidders.length === 0) throw new JobFailed(`no agent here serves kind ${req.kind} right now`);
+    const max = job.priceMsat > 0 ? job.priceMsat - this.d.config.feeMsat : (req.bidMsat ?? Number.MAX_SAFE_INTEGER);
+    const out = await this.d.auction.run(req, { maxMsat: max, bidders, signal });
+    if (signal.aborted) return;
+    const [winner, ...rest] = out.ranking;
+    if (!winner) throw new JobFailed('no agent bid within the price for this job');
+    const pay = Math.min(out.pricePaidMsat ?? winner.priceMsat, max);
+    this.d.store.transition(job.id, 'assigned', `won by ${winner.agent.slice(0, 12)} at ${pay} msat (second price)`, {
+      auctionId: out.resultId,
+      agent: winner.agent,
+      agentPriceMsat: pay,
+      ranking: JSON.stringify(rest),
+    }, { ranking: out.ranking });
+  }
+
+  /** Moves the job to the next bidder at that bidder's revealed price, or fails it. */
+  private reassign(job: JobRow, why: string): void {
+    const rest = JSON.parse(job.ranking ?? '[]') as RankedBid[];
+    const next = rest.find((b) => this.d.agents.some((a) => a.pubkey === b.agent && a.alive()));
+    if (!next) throw new JobFailed(`${why}; no other bidder is left`);
+    this.d.store.transition(job.id, 'assigned', `${why}; reassigned to ${next.agent.slice(0, 12)} at its price ${next.priceMsat} msat`, {
+      agent: next.agent,
+      agentPriceMsat: next.priceMsat,
+      ranking: JSON.stringify(rest.slice(rest.indexOf(next) + 1)),
+    });
+  }
+
+  private async execute(job: JobRow, signal: AbortSignal): Promise<void> {
+    const agent = this.d.agents.find((a) => a.pubkey === job.agent);
+    const req = this.request(job);
+    const skill = agent?.skill(req.kind);
+    if (!agent || !skill || !agent.alive()) return this.reassign(job, 'the assigned agent is gone');
+    if (job.state === 'executing') {
+      // Resumed after a restart: if the result went out before the crash, do not publish another.
+      const [done] = await this.d.client.query([{ kinds: [req.kind + 1000], authors: [agent.pubkey], '#e': [job.id], limit: 1 }], { timeoutMs: 3000 });
+      if (done) {
+        if (job.priceMsat > 0) await this.d.payments.release(job.id, agent.account, job.agentPriceMsat ?? 0);
+        this.d.store.transition(job.id, 'delivered', `result ${done.id.slice(0, 12)} was already published`, { resultId: done.id });
+        return;
+      }
+    } else {
+      this.d.store.transition(job.id, 'executing', `${agent.name} starts`);
+    }
+    await this.feedback(job, 'processing', `${agent.name} is working on it`, undefined, agent.signer);
+
+    const stop = new AbortController();
+    const timeout = setTimeout(() => stop.abort(new Error('timed out')), this.d.config.jobTimeoutSeconds * 1000);
+    const watch = setInterval(() => {
+      if (!agent.alive()) stop.abort(new Error('the agent stopped sending heartbeats'));
+    }, 250);
+    const both = AbortSignal.any([signal, stop.signal]);
+    agent.jobStarted?.();
+    let ok = false;
+    let content: string;
+    let tags: readonly (readonly string[])[] = [];
+    try {
+      const inputs = await resolveInputs(req.inputs, {
+        client: this.d.client,
+        chainTimeoutMs: this.d.config.chainTimeoutSeconds * 1000,
+        urlTimeoutMs: 15_000,
+        urlMaxBytes: 2 * 1024 * 1024,
+        signal: both,
+      });
+      const sj: SkillJob = { request: req, inputs, param: (n) => req.params.find(([k]) => k === n)?.[1] };
+      const abortable = new Promise<never>((_, reject) => both.addEventListener('abort', () => reject(both.reason), { once: true }));
+      const out = await Promise.race([
+        skill.run(sj, { signal: both, client: this.d.client, progress: (m, partial) => void this.feedback(job, 'partial', m, undefined, agent.signer, partial) }),
+        abortable,
+      ]);
+      content = out.content;
+      tags = out.tags ?? [];
+      ok = true;
+    } catch (err) {
+      if (signal.aborted) return;
+      if (err instanceof SkillError) throw err;
+      // A crash, a timeout or a dead agent: the next bidder gets the job.
+      return this.reassign(this.d.store.get(job.id)!, `${agent.name} failed (${(err as Error).message})`);
+    } finally {
+      clearTimeout(timeout);
+      clearInterval(watch);
+      agent.jobEnded?.(ok);
+    }
+    if (signal.aborted) return;
+    const encrypted = req.encryption;
+    const body = encrypted ? agent.encrypt(job.customer, content, encrypted) : content;
+    const result = await agent.signer.signEvent({ ...buildJobResult({ request: req, content: body, amountMsat: job.priceMsat || undefined, extraTags: tags }) });
+    await this.publish(result, req.relays);
+    if (job.priceMsat > 0) await this.d.payments.release(job.id, agent.account, job.agentPriceMsat ?? 0);
+    this.d.store.transition(job.id, 'delivered', `result ${result.id.slice(0, 12)} published`, { resultId: result.id });
+    await this.feedback(this.d.store.get(job.id)!, 'success', 'delivered', undefined, agent.signer);
+  }
+
+  private async refundIfPaid(id: string, reason: string): Promise<void> {
+    const job = this.d.store.get(id);
+    if (!job || (job.state !== 'failed' && job.state !== 'cancelled')) return;
+    if (!job.paymentHash || !(await this.d.payments.isPaid(job.paymentHash))) return;
+    await this.d.payments.refund(id, reason);
+    this.d.store.transition(id, 'refunded', `refunded: ${reason}`);
+  }
+
+  private async publish(e: NostrEvent, relays: readonly string[]): Promise<void> {
+    const r = await this.d.client.publish(e);
+    if (!r.ok) this.log('warn', 'publish failed', { id: e.id, kind: e.kind, answers: r.relays });
+    if (relays.length > 0 && this.d.publishElsewhere) await this.d.publishElsewhere(relays, e).catch(() => undefined);
+  }
+
+  private async feedback(
+    job: JobRow,
+    status: FeedbackStatus,
+    extra: string,
+    amount?: { amountMsat: number; bolt11: string },
+    signer: Signer = this.d.coordinator,
+    content?: string,
+  ): Promise<void> {
+    const req = this.request(job);
+    const e = await signer.signEvent(buildFeedback({ request: req, status, extra, ...(amount ?? {}), ...(content !== undefined ? { content } : {}) }));
+    await this.publish(e, req.relays);
+  }
+
+  /** Feedback for a request that did not even parse. */
+  private async feedbackRaw(e: NostrEvent, status: FeedbackStatus, extra: string): Promise<void> {
+    const fb = await this.d.coordinator.signEvent({
+      kind: 7000,
+      created_at: Math.floor(Date.now() / 1000),
+      content: '',
+      tags: [
+        ['status', status, extra],
+        ['e', e.id],
+        ['p', e.pubkey],
+      ],
+    });
+    await this.publish(fb, []);
+  }
+}

@@ -1,0 +1,91 @@
+// Wires the agents, the wallet, the auction coordinator and the DVM together (composition root).
+import { join } from 'node:path';
+import type { NostrClient } from '../nostr/client.js';
+import { secretKeySigner } from '../nostr/signer.js';
+import { getPublicKey } from '../nostr/verify.js';
+import { Dvm, type Log } from '../dvm/service.js';
+import { JobStore } from '../dvm/jobs/store.js';
+import { AuctionCoordinator } from '../dvm/auction/coordinator.js';
+import type { AuctionPort, PricePort } from '../dvm/ports.js';
+import { BuiltinWallet } from '../wallet/builtin.js';
+import { paymentPort } from '../wallet/payment-port.js';
+import { Keystore } from '../agents/identity/keystore.js';
+import { defaultSwarm, loadPersonas } from '../agents/personas/loader.js';
+import { builtinSkills } from '../agents/skills/index.js';
+import { createLlmRouter } from '../agents/llm/config.js';
+import { quoteJob, Swarm } from '../agents/swarm.js';
+import type { Config } from './config.js';
+
+/** Quotes leave room above the highest ask, so a learner that moved up a little still fits under the price. */
+const QUOTE_HEADROOM = 1.25;
+
+export interface Services {
+  readonly keystore: Keystore;
+  readonly wallet: BuiltinWallet;
+  readonly swarm: Swarm;
+  readonly dvm: Dvm;
+  readonly coordinatorPubkey: string;
+  close(): Promise<void>;
+}
+
+export async function startServices(config: Config, client: NostrClient, o: { log: Log; relayUrl?: string; keystoreLogN?: number }): Promise<Services> {
+  const keystore = Keystore.open({
+    dataDir: config.dataDir,
+    ...(process.env.TIMMY_SECRET ? { masterSecret: process.env.TIMMY_SECRET } : {}),
+    ...(o.keystoreLogN !== undefined ? { logN: o.keystoreLogN } : {}),
+    warn: (m) => o.log('warn', m),
+  });
+  const instanceKey = keystore.secret('instance');
+  const coordinator = secretKeySigner(instanceKey);
+  const coordinatorPubkey = getPublicKey(instanceKey);
+  const wallet = BuiltinWallet.open({ path: join(config.dataDir, 'wallet.sqlite'), nodeKey: keystore.secret('wallet-node'), config: config.wallet });
+  const personas = config.agents.personasDir ? loadPersonas(config.agents.personasDir) : defaultSwarm();
+  const skills = builtinSkills({ llm: createLlmRouter(config.llm, process.env), ...(o.relayUrl ? { relayHint: o.relayUrl } : {}) });
+  const swarm = new Swarm({
+    client,
+    keystore,
+    personas,
+    skills,
+    coordinator: coordinatorPubkey,
+    heartbeatSeconds: config.agents.heartbeatSeconds,
+    ...(config.agents.nip05Domain ? { nip05Domain: config.agents.nip05Domain } : {}),
+    onError: (err, where) => o.log('warn', `${where}: ${(err as Error).message ?? String(err)}`),
+  });
+  const auctions = new AuctionCoordinator({ client, signer: coordinator, windows: config.dvm.auction });
+  const auction: AuctionPort = {
+    async run(job, { maxMsat, bidders }) {
+      const units = Math.max(1, ...bidders.map((b) => b.skill(job.kind)?.units(quoteJob(job)) ?? 1));
+      // Each bidder records its own win or loss when it reads the result event.
+      const out = await auctions.open({ id: job.id, kind: job.kind, maxPrice: maxMsat, units: Math.ceil(units) });
+      return { resultId: out.result.id, ranking: out.ranking.map((b) => ({ agent: b.agent, priceMsat: b.price })), pricePaidMsat: out.pricePaid ?? null };
+    },
+  };
+  const pricing: PricePort = { quoteMsat: (req) => Math.ceil(swarm.quoteMsat(req) * QUOTE_HEADROOM) };
+  const store = new JobStore(join(config.dataDir, 'dvm.sqlite'));
+  const dvm = new Dvm({
+    client,
+    store,
+    agents: swarm.agents,
+    payments: paymentPort(wallet),
+    auction,
+    pricing,
+    coordinator,
+    config: config.dvm,
+    log: o.log,
+  });
+  await swarm.start();
+  await dvm.start();
+  return {
+    keystore,
+    wallet,
+    swarm,
+    dvm,
+    coordinatorPubkey,
+    async close() {
+      await dvm.stop();
+      await swarm.stop();
+      store.close();
+      await wallet.close();
+    },
+  };
+}
