@@ -30,15 +30,34 @@ export interface ReplayLine {
   readonly at: number; // unix ms
   readonly source: 'state' | 'event';
   readonly text: string;
+  /** Within one second (events carry second resolution), the order a job's events happen in. */
+  readonly rank: number;
+}
+
+function causalRank(e: NostrEvent): number {
+  if (e.kind >= 5000 && e.kind < 6000) return 0;
+  const status = e.tags.find((t) => t[0] === 'status')?.[1];
+  if (e.kind === 7000) return status === 'payment-required' ? 1 : status === 'processing' ? 6 : 8;
+  if (e.kind >= 7280 && e.kind <= 7283) return 2 + (e.kind - 7280) * 0.25;
+  if (e.kind >= 6000 && e.kind < 7000) return 7;
+  return 9;
 }
 
 export function replayLines(transitions: readonly Transition[], events: readonly NostrEvent[]): ReplayLine[] {
   const lines: ReplayLine[] = [
-    ...transitions.map((t) => ({ at: t.at, source: 'state' as const, text: `${t.from ?? '∅'} -> ${t.to}: ${t.reason}` })),
-    ...events.map((e) => ({ at: e.created_at * 1000, source: 'event' as const, text: `${describe(e)} by ${e.pubkey.slice(0, 12)} (${e.id.slice(0, 12)})` })),
+    ...transitions.map((t) => ({ at: t.at, source: 'state' as const, rank: 0, text: `${t.from ?? '∅'} -> ${t.to}: ${t.reason}` })),
+    ...events.map((e) => ({
+      at: e.created_at * 1000,
+      source: 'event' as const,
+      rank: causalRank(e),
+      text: `${describe(e)} by ${e.pubkey.slice(0, 12)} (${e.id.slice(0, 12)})`,
+    })),
   ];
-  // Events carry second resolution: within one second, state changes come after the events they react to.
-  return lines.sort((a, b) => a.at - b.at || (a.source === b.source ? 0 : a.source === 'event' ? -1 : 1) || a.text.localeCompare(b.text));
+  // Events carry second resolution: within one second they go in causal order, and state changes
+  // (millisecond resolution) come after the events of their second.
+  return lines.sort(
+    (a, b) => a.at - b.at || (a.source === b.source ? 0 : a.source === 'event' ? -1 : 1) || a.rank - b.rank || a.text.localeCompare(b.text),
+  );
 }
 
 export function formatReplay(id: string, lines: readonly ReplayLine[]): string {

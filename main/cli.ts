@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { VERSION } from './version.js';
 import { startInstance } from './instance.js';
 import { exportJsonl, importJsonl } from './transfer.js';
+import { AdminError, JOB_HELP, WALLET_HELP, jobCommand, walletCommand } from './admin-cli.js';
 
 const COMMON = `
 Options:
@@ -25,6 +26,8 @@ Commands:
   relay           run the embedded relay only
   relay export    write every stored event as JSONL
   relay import    read JSONL events into the relay database
+  wallet ...      the built-in wallet: balance, fund (test money), invoice, pay, decode
+  job ...         jobs: list, show, replay, approve
   help [command]  show help for a command
 
 Run 'timmy <command> --help' for a command's options.`,
@@ -90,7 +93,28 @@ function flagsToConfig(v: { port?: string; 'http-port'?: string; host?: string; 
   return out;
 }
 
+/** `wallet` and `job` take their own options: only --data-dir, --config and --help are ours. */
+async function adminCommand(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const ours: Record<string, string> = {};
+  const theirs: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if ((a === '--data-dir' || a === '--config') && rest[i + 1] !== undefined) ours[a.slice(2)] = rest[++i]!;
+    else theirs.push(a);
+  }
+  if (theirs.length === 0 || theirs.includes('--help') || theirs.includes('-h')) {
+    console.log(cmd === 'wallet' ? WALLET_HELP : JOB_HELP);
+    return 0;
+  }
+  const { config } = loadConfig({ file: ours.config, env: process.env, flags: ours['data-dir'] ? { dataDir: ours['data-dir'] } : {} });
+  const lines = cmd === 'wallet' ? await walletCommand(config, theirs) : jobCommand(config, theirs);
+  for (const l of lines) console.log(l);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'wallet' || argv[0] === 'job') return adminCommand(argv);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -162,7 +186,8 @@ async function run(config: Config): Promise<number> {
 }
 
 export function describeError(err: unknown): string {
-  if (err instanceof UsageError || err instanceof ConfigError) return err.message;
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof AdminError) return err.message;
+  if (err instanceof Error && /^(Wallet|Bolt11|Keystore|Escrow|Invoice|Insufficient|Network)/.test(err.name)) return err.message;
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'EADDRINUSE') return `cannot listen: address already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')})`;
   if (e?.code === 'EACCES') return `permission denied: ${e.message}`;

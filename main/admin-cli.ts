@@ -1,0 +1,125 @@
+// `timmy wallet ...` and `timmy job ...`: operator commands that work on the data dir directly,
+// whether or not the instance is running (SQLite WAL lets them read and write beside it; the
+// running instance picks up payments and approvals within a second).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Keystore } from '../agents/identity/keystore.js';
+import { BuiltinWallet } from '../wallet/builtin.js';
+import { runWalletCommand, WALLET_HELP } from '../wallet/cli-commands.js';
+import { JobStore } from '../dvm/jobs/store.js';
+import { formatReplay, replayLines } from '../dvm/replay.js';
+import { openDatabase } from '../relay/store/open.js';
+import { EventReader } from '../relay/store/event-reader.js';
+import type { NostrEvent } from '../nostr/nip01.js';
+import type { Config } from './config.js';
+
+export const JOB_HELP = `Usage: timmy job <command> [options]
+
+Commands:
+  list [--limit <n>]   the newest jobs with their state and price
+  show <id>            one job and every state transition with its reason
+  replay <id>          the job's history re-derived from its transitions and the events on the
+                       relay that reference it (request, feedback, auction, result), in order
+  approve <id>         let a job that waits for operator approval go on (to payment or bidding)
+
+Options:
+  --data-dir <dir>     where data lives (default ./data)   env TIMMY_DATA_DIR
+  --config <file>      JSON config file`;
+
+export { WALLET_HELP };
+
+export class AdminError extends Error {
+  override name = 'AdminError';
+}
+
+export async function walletCommand(config: Config, argv: readonly string[]): Promise<string[]> {
+  const keystore = Keystore.open({ dataDir: config.dataDir, ...(process.env.TIMMY_SECRET ? { masterSecret: process.env.TIMMY_SECRET } : {}), warn: (m) => console.error(`warn: ${m}`) });
+  const w = BuiltinWallet.open({ path: join(config.dataDir, 'wallet.sqlite'), nodeKey: keystore.secret('wallet-node'), config: config.wallet });
+  try {
+    return await runWalletCommand(w, argv);
+  } finally {
+    await w.close();
+  }
+}
+
+function jobStore(config: Config): JobStore {
+  const path = join(config.dataDir, 'dvm.sqlite');
+  if (!existsSync(path)) throw new AdminError(`no jobs in ${config.dataDir} (no dvm.sqlite): has the instance run there?`);
+  return new JobStore(path);
+}
+
+function relayEvents(config: Config, jobId: string, auctionId: string | null): NostrEvent[] {
+  const path = join(config.dataDir, 'relay.sqlite');
+  if (!existsSync(path)) return [];
+  const db = openDatabase(path, { readonly: true, durability: 'normal' });
+  try {
+    const reader = new EventReader(db);
+    const ctx = { now: Math.floor(Date.now() / 1000), privateKinds: [], viewers: [], defaultLimit: 5000, maxLimit: 5000, budgetMs: 5000 };
+    const first = reader.query([{ ids: [jobId] }, { '#e': [jobId] }], ctx).events.map((j) => JSON.parse(j) as NostrEvent);
+    // The auction's commitments and reveals reference the auction, not the job.
+    const auctions = new Set(first.filter((e) => e.kind === 7280).map((e) => e.id));
+    if (auctionId) auctions.add(auctionId);
+    const more = auctions.size ? reader.query([{ '#e': [...auctions] }], ctx).events.map((j) => JSON.parse(j) as NostrEvent) : [];
+    const byId = new Map([...first, ...more].map((e) => [e.id, e]));
+    return [...byId.values()];
+  } finally {
+    db.close();
+  }
+}
+
+export function jobCommand(config: Config, argv: readonly string[]): string[] {
+  const [cmd, ...rest] = argv;
+  const arg = (i: number, what: string): string => {
+    const v = rest[i];
+    if (!v || v.startsWith('--')) throw new AdminError(`missing ${what}\n\n${JOB_HELP}`);
+    return v;
+  };
+  const store = cmd && cmd !== 'help' ? jobStore(config) : undefined;
+  try {
+    switch (cmd) {
+      case 'list': {
+        const li = rest.indexOf('--limit');
+        const limit = li >= 0 ? Number(rest[li + 1]) : 20;
+        if (!Number.isInteger(limit) || limit < 1) throw new AdminError('--limit must be a positive whole number');
+        const rows = store!.list(limit);
+        if (rows.length === 0) return ['no jobs yet'];
+        return rows.map((j) => `${j.id}  kind ${j.kind}  ${j.state.padEnd(17)}  ${String(j.priceMsat).padStart(9)} msat  ${new Date(j.createdAt).toISOString()}`);
+      }
+      case 'show': {
+        const id = arg(0, 'job id');
+        const j = store!.get(id);
+        if (!j) throw new AdminError(`no job ${id}`);
+        const head = [
+          `job ${j.id}`,
+          `  kind ${j.kind}, customer ${j.customer}`,
+          `  state ${j.state}, price ${j.priceMsat} msat${j.agent ? `, agent ${j.agent} paid ${j.agentPriceMsat} msat` : ''}`,
+          ...(j.invoice ? [`  invoice ${j.invoice}`] : []),
+          ...(j.resultId ? [`  result ${j.resultId}`] : []),
+        ];
+        return [...head, ...store!.transitions(id).map((t) => `  ${new Date(t.at).toISOString()}  ${t.from ?? '∅'} -> ${t.to}: ${t.reason}`)];
+      }
+      case 'replay': {
+        const id = arg(0, 'job id');
+        const j = store!.get(id);
+        if (!j) throw new AdminError(`no job ${id}`);
+        return formatReplay(id, replayLines(store!.transitions(id), relayEvents(config, id, j.auctionId))).split('\n');
+      }
+      case 'approve': {
+        const id = arg(0, 'job id');
+        const j = store!.get(id);
+        if (!j) throw new AdminError(`no job ${id}`);
+        if (j.state !== 'awaiting-approval') throw new AdminError(`job ${id} is ${j.state}, not awaiting-approval`);
+        const next = j.priceMsat > 0 ? 'awaiting-payment' : 'bidding';
+        store!.transition(id, next, 'approved by the operator (timmy job approve)');
+        return [`job ${id} approved: now ${next}`];
+      }
+      case undefined:
+      case 'help':
+        return [JOB_HELP];
+      default:
+        throw new AdminError(`unknown job command "${cmd}"\n\n${JOB_HELP}`);
+    }
+  } finally {
+    store?.close();
+  }
+}
