@@ -12,6 +12,7 @@ import { PriceLearner } from './bidding/learner.js';
 import { HEARTBEAT_KIND, isAlive, parseHeartbeat, type Heartbeat } from './events.js';
 import { startHeartbeat, type HeartbeatHandle } from './heartbeat.js';
 import { announceAgent } from './identity/announce.js';
+import { buildHandlerInfo } from '../nostr/nip89.js';
 import type { AgentCipher, Keystore } from './identity/keystore.js';
 import type { Persona } from './personas/schema.js';
 import { skillsFor, type SkillRegistry } from './skills/index.js';
@@ -119,6 +120,30 @@ export class Agent implements AgentPort {
     await announceAgent(this.persona, this.signer, o.client, o.nip05Domain ? { nip05Domain: o.nip05Domain } : {}).catch((err: unknown) =>
       o.onError?.(err, `announce ${this.name}`),
     );
+    await this.announceHandler(o).catch((err: unknown) => o.onError?.(err, `NIP-89 ${this.name}`));
+  }
+
+  /**
+   * NIP-89: each agent announces itself as the handler of the kinds it serves (kind 31990, d = its
+   * name), so DVM clients find it; a new announcement replaces the old one when the persona changes.
+   */
+  private async announceHandler(o: SwarmOptions): Promise<void> {
+    const p = this.persona;
+    const e = await this.signer.signEvent(
+      buildHandlerInfo({
+        d: p.name,
+        kinds: p.kinds,
+        metadata: {
+          name: p.displayName,
+          about: p.about,
+          ...(p.picture ? { picture: p.picture } : {}),
+          ...(o.nip05Domain ? { nip05: `${p.name}@${o.nip05Domain}` } : {}),
+          encryptionSupported: true,
+        },
+      }),
+    );
+    const r = await o.client.publish(e);
+    if (!r.ok) throw new Error(`no relay took the handler announcement: ${r.relays.map((x) => x.message).join('; ')}`);
   }
 
   /** Stops bidding and heartbeats (an `offline` beat tells others at once). */

@@ -102,6 +102,33 @@ describe('DVM end to end', () => {
     assert.deepEqual(audit.driftedAccounts, []);
   });
 
+  it('announces every agent as a NIP-89 handler of its kinds, and each has a profile and NIP-05 name', async () => {
+    for (const a of inst.services!.swarm.agents) {
+      const [h] = await inst.client.query([{ kinds: [31990], authors: [a.pubkey], '#d': [a.name] }]);
+      assert.ok(h, `handler for ${a.name}`);
+      assert.deepEqual(
+        h.tags.filter((t) => t[0] === 'k').map((t) => Number(t[1])),
+        a.persona.kinds,
+      );
+      const [profile] = await inst.client.query([{ kinds: [0], authors: [a.pubkey] }]);
+      assert.ok(profile && (JSON.parse(profile.content) as { bot?: boolean }).bot === true);
+    }
+  });
+
+  it('serves NIP-05 for the agents with CORS and no redirect', async () => {
+    const web = /^web listening on (http:\/\/\S+)$/.exec(inst.listeners.find((l) => l.startsWith('web')) ?? '')?.[1];
+    assert.ok(web);
+    const scribe = inst.services!.swarm.agents.find((a) => a.name === 'scribe')!;
+    const res = await fetch(`${web}/.well-known/nostr.json?name=scribe`, { redirect: 'manual' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    const doc = (await res.json()) as { names: Record<string, string>; relays?: Record<string, string[]> };
+    assert.deepEqual(doc.names, { scribe: scribe.pubkey });
+    assert.deepEqual(doc.relays?.[scribe.pubkey], [inst.relayUrl]);
+    const none = (await (await fetch(`${web}/.well-known/nostr.json?name=nobody`)).json()) as { names: Record<string, string> };
+    assert.deepEqual(none.names, {});
+  });
+
   it('refuses a job above the customer\'s bid with error feedback', async () => {
     const req = new NDKEvent(ndk, { kind: 5001, content: '', tags: [['i', TEXT, 'text'], ['bid', '1']] } as never);
     await req.sign();
