@@ -38,8 +38,8 @@ function checksum(hrp: string, words: readonly number[]): number[] {
   return out;
 }
 
-/** 8-bit bytes to 5-bit words, zero-padding the last word. */
-function toWords(bytes: Uint8Array): number[] {
+/** 8-bit bytes to 5-bit words, zero-padding the last word (also used for BOLT11's tagged fields). */
+export function bytesToWords(bytes: Uint8Array): number[] {
   const out: number[] = [];
   let acc = 0;
   let bits = 0;
@@ -93,7 +93,7 @@ export function bech32EncodeWords(prefix: string, words: readonly number[], limi
 }
 
 export const bech32Encode = (prefix: string, data: Uint8Array, limit = BECH32_MAX_LENGTH): string =>
-  bech32EncodeWords(prefix, toWords(data), limit);
+  bech32EncodeWords(prefix, bytesToWords(data), limit);
 
 export interface Bech32Decoded {
   prefix: string;

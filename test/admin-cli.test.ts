@@ -7,20 +7,11 @@ import { rmSync } from 'node:fs';
 import { configSchema } from '../main/config.js';
 import { startInstance, type Instance } from '../main/instance.js';
 import type { NostrEvent } from '../nostr/nip01.js';
-import { Keys, RawClient, sleep } from './support/relay.js';
+import { Keys, RawClient, until } from './support/relay.js';
 import { emptyDir, runCli } from './support/cli.js';
 
 const TEXT = 'Relays store events. Clients sign events. Agents sell work for sats. Payments use Lightning. Results are events too.';
 
-async function until<T>(what: string, f: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe('timmy wallet / job beside a running instance', () => {
   let dir: string;

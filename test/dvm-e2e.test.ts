@@ -11,7 +11,7 @@ import { configSchema } from '../main/config.js';
 import { startInstance, type Instance } from '../main/instance.js';
 import type { NostrEvent } from '../nostr/nip01.js';
 import { recheck, fetchAuctionEvents } from '../dvm/auction/recheck.js';
-import { Keys, sleep } from './support/relay.js';
+import { Keys, until } from './support/relay.js';
 import { disconnectNdk, ndkFor } from './support/ndk.js';
 
 const TEXT = [
@@ -30,15 +30,6 @@ function collect(ndk: NDK, filter: NDKFilter): NostrEvent[] {
   return got;
 }
 
-async function until<T>(what: string, f: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 const status = (e: NostrEvent) => e.tags.find((t) => t[0] === 'status')?.[1];
 

@@ -47,22 +47,8 @@ export function bech32ToWords(s: string): { hrp: string; words: number[] } {
   return { hrp, words };
 }
 
-/** Bytes to 5-bit words, zero-padding the last word. */
-export function bytesToWords(bytes: Uint8Array): number[] {
-  const out: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = ((acc << 8) | b) & 0xfff;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out.push((acc >>> bits) & 31);
-    }
-  }
-  if (bits > 0) out.push((acc << (5 - bits)) & 31);
-  return out;
-}
+/** Bytes to 5-bit words, zero-padding the last word: the same conversion as bech32's. */
+export { bytesToWords } from '../nostr/bech32.js';
 
 /** 5-bit words to bytes. `pad`: append zero bits up to a byte (the signed message); otherwise drop the leftover bits (field data). */
 export function wordsToBytes(words: readonly number[], pad: boolean): Uint8Array {

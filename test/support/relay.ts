@@ -129,3 +129,14 @@ export class Keys {
 
 export const now = (): number => Math.floor(Date.now() / 1000);
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `f` every 25 ms until it returns something other than undefined. */
+export async function until<T>(what: string, f: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
