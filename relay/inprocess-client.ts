@@ -3,6 +3,7 @@
 // REQ/CLOSE go through the core on a virtual connection whose transport receives the relay's
 // outgoing messages as JSON strings. With a signer, the connection counts as authenticated
 // (NIP-42) for the signer's pubkey, so it reads that pubkey's private kinds (DMs, gift wraps).
+import { urlHost } from '../nostr/nip42.js';
 import type { NostrClient, PublishResult, QueryOptions, Subscription, SubscriptionHandlers } from '../nostr/client.js';
 import { defaultReporter, safeCall, SeenIds, sortNewestFirst, type ErrorReporter } from '../nostr/client-support.js';
 import type { Filter, NostrEvent } from '../nostr/nip01.js';
@@ -64,7 +65,7 @@ export class InProcessClient implements NostrClient {
       close: () => this.relayGone(),
       bufferedAmount: () => 0,
     };
-    const host = relay.cfg.url === undefined ? IN_PROCESS : (safeHost(relay.cfg.url) ?? IN_PROCESS);
+    const host = relay.cfg.url === undefined ? IN_PROCESS : (urlHost(relay.cfg.url) ?? IN_PROCESS);
     this.conn = relay.core.handleConnection(transport, IN_PROCESS_IP, host);
     if (pubkey !== undefined) this.conn.authed.add(pubkey);
     relay.hooks.onDisconnect.push(this.onDisconnect);
@@ -218,13 +219,5 @@ export class InProcessClient implements NostrClient {
     for (const q of [...this.queries]) q(new Error('client closed'));
     this.relay.core.handleDisconnect(this.conn);
     this.unhook();
-  }
-}
-
-function safeHost(url: string): string | undefined {
-  try {
-    return new URL(url).host;
-  } catch {
-    return undefined;
   }
 }
