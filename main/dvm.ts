@@ -1,6 +1,7 @@
 // Wires the agents, the wallet, the auction coordinator and the DVM together (composition root).
 import { join } from 'node:path';
 import type { NostrClient } from '../nostr/client.js';
+import { WsClient } from '../nostr/ws-client.js';
 import { secretKeySigner } from '../nostr/signer.js';
 import { getPublicKey } from '../nostr/verify.js';
 import { Dvm, type Log } from '../dvm/service.js';
@@ -72,6 +73,15 @@ export async function startServices(config: Config, client: NostrClient, o: { lo
     coordinator,
     config: config.dvm,
     log: o.log,
+    // A request's `relays` tag: results and feedback go there too, over a short-lived connection.
+    publishElsewhere: async (relays, e) => {
+      const other = new WsClient(relays, { publishTimeoutMs: 5000 });
+      try {
+        await other.publish(e);
+      } finally {
+        await other.close();
+      }
+    },
   });
   await swarm.start();
   await dvm.start();

@@ -3,6 +3,7 @@
 import type { Config } from './config.js';
 import type { NostrClient } from '../nostr/client.js';
 import { WsClient } from '../nostr/ws-client.js';
+import { MultiClient } from '../nostr/multi-client.js';
 import { EmbeddedRelay } from '../relay/relay.js';
 import { InProcessClient } from '../relay/inprocess-client.js';
 import { serveRelay, type RelayServer } from '../relay/server.js';
@@ -83,7 +84,9 @@ export async function startInstance(config: Config): Promise<Instance> {
     await relay.close();
     throw err;
   }
-  const client = await InProcessClient.open(relay);
+  const inProcess = await InProcessClient.open(relay);
+  // With remote relays configured too, the instance hears and publishes on both.
+  const client: NostrClient = config.relays.length > 0 ? new MultiClient([inProcess, new WsClient(config.relays)]) : inProcess;
   let upper;
   try {
     upper = await startUpper(config, client, server.url);
@@ -97,7 +100,7 @@ export async function startInstance(config: Config): Promise<Instance> {
     listeners: [`relay listening on ${server.url}`, ...upper.listeners.filter((l) => l.includes('listening'))],
     notes: [
       ...upper.listeners.filter((l) => !l.includes('listening')),
-      ...(config.relays.length > 0 ? [`also configured: ${config.relays.join(', ')} (used from the federation issue on)`] : []),
+      ...(config.relays.length > 0 ? [`also using remote relays: ${config.relays.join(', ')}`] : []),
     ],
     relay,
     relayUrl: server.url,
