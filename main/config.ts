@@ -23,7 +23,7 @@ export const configSchema = z
     port: z.number().int().min(0).max(65535).default(7777).describe('relay websocket port (0 = pick a free one)'),
     dataDir: z.string().default('./data').describe('where the databases live'),
     embeddedRelay: z.boolean().default(true).describe('run the embedded relay; false = use only `relays`'),
-    relays: z.array(z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')).default([]).describe('remote relays to use'),
+    relays: z.array(z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')).default([]).describe('remote relays: used beside the embedded relay (the DVM hears and publishes on both), or instead of it with embeddedRelay false'),
     httpPort: z.number().int().min(0).max(65535).default(8080).describe('HTTP port (NIP-05 today, the dashboard later; 0 = pick a free one)'),
     relay: relayConfigSchema.default(relayConfigSchema.parse({})),
     agents: agentsConfigSchema.default(agentsConfigSchema.parse({})),
