@@ -16,6 +16,6 @@ export function secretKeySigner(sk: Uint8Array): Signer {
   const pubkey = getPublicKey(key); // validates the key now, not at the first signature
   return {
     getPublicKey: () => Promise.resolve(pubkey),
-    signEvent: (t) => Promise.resolve().then(() => finalizeEvent(t, key)),
+    signEvent: (t) => Promise.resolve().then(() => finalizeEvent(t, key, pubkey)),
   };
 }
