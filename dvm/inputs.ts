@@ -21,6 +21,10 @@ async function fetchEvent(client: NostrClient, id: string): Promise<NostrEvent |
 
 /** Waits for the first result (kind 6000-6999) that references the job request `id`. */
 function waitForJobResult(client: NostrClient, id: string, timeoutMs: number, signal: AbortSignal): Promise<NostrEvent> {
+  // Stopped (cancelled, the instance stopping, the agent gone): rejects with the signal's reason, like
+  // the skill would, so the DVM tells a dead agent from a bad input. An abort listener added to a
+  // signal that has already fired is never called: check first.
+  if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('the job was stopped'));
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, e?: NostrEvent) => {
       clearTimeout(timer);
@@ -29,7 +33,7 @@ function waitForJobResult(client: NostrClient, id: string, timeoutMs: number, si
       if (err) reject(err);
       else resolve(e!);
     };
-    const onAbort = () => done(new SkillError('the job was stopped while waiting for its input job'));
+    const onAbort = () => done(signal.reason instanceof Error ? signal.reason : new Error('the job was stopped while waiting for its input job'));
     const timer = setTimeout(() => done(new SkillError(`input job ${id} produced no result within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
     const sub = client.subscribe([{ '#e': [id] }], {
       onEvent: (e) => {
@@ -38,6 +42,15 @@ function waitForJobResult(client: NostrClient, id: string, timeoutMs: number, si
     });
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** fetch() rejects with TypeError('fetch failed') and the real reason (ECONNREFUSED, ...) in `cause`. */
+function fetchFailure(err: unknown, timeoutMs: number): string {
+  if ((err as { name?: unknown } | undefined)?.name === 'TimeoutError') return `timed out after ${Math.round(timeoutMs / 1000)} s`;
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (cause && typeof cause.code === 'string') return cause.code === 'ECONNREFUSED' ? 'connection refused' : cause.code;
+  if (cause && typeof cause.message === 'string') return cause.message;
+  return err instanceof Error ? err.message : String(err);
 }
 
 async function fetchUrl(url: string, o: InputOptions): Promise<string> {
@@ -52,7 +65,8 @@ async function fetchUrl(url: string, o: InputOptions): Promise<string> {
   try {
     res = await fetch(u, { signal: AbortSignal.any([o.signal, AbortSignal.timeout(o.urlTimeoutMs)]), redirect: 'follow' });
   } catch (err) {
-    throw new SkillError(`could not fetch input url ${url}: ${(err as Error).message}`);
+    if (o.signal.aborted) throw err;
+    throw new SkillError(`could not fetch input url ${url}: ${fetchFailure(err, o.urlTimeoutMs)}`);
   }
   if (!res.ok) throw new SkillError(`input url ${url} answered HTTP ${res.status}`);
   const reader = res.body?.getReader();

@@ -31,8 +31,38 @@ class JobFailed extends Error {
   override name = 'JobFailed';
 }
 
+/** How long stop() waits for aborted job steps to settle. */
+const STOP_GRACE_MS = 5000;
+
+/** Resolves like `p`, or with undefined as soon as `signal` aborts (`p` then runs on, its outcome ignored). */
+function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.resolve(undefined);
+  }
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => undefined);
+      resolve(undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 export class Dvm {
   private readonly running = new Map<string, AbortController>();
+  /** The step loops under way, so stop() can let them settle before the stores close. */
+  private readonly steps = new Set<Promise<void>>();
   private subs: Subscription[] = [];
   private approvalTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -54,7 +84,13 @@ export class Dvm {
     const since = Math.floor(Date.now() / 1000) - this.d.config.lookbackSeconds;
     this.subs.push(this.d.client.subscribe([{ kinds, since }], { onEvent: (e) => void this.onRequest(e) }));
     this.subs.push(this.d.client.subscribe([{ kinds: [5], since }], { onEvent: (e) => this.onDeletion(e) }));
-    for (const job of this.d.store.unfinished()) this.drive(job.id, 'resumed after restart');
+    for (const job of this.d.store.unfinished()) {
+      // Record the resumption where the state machine allows it (bidding -> bidding: the auction is
+      // run again; executing -> executing: the work is resumed unless its result is already out).
+      if (job.state === 'bidding') this.d.store.transition(job.id, 'bidding', 'resumed after a restart: the auction is run again');
+      if (job.state === 'executing') this.d.store.transition(job.id, 'executing', 'resumed after a restart');
+      this.drive(job.id, 'resumed after restart');
+    }
     // Approvals are written by the CLI (another process) straight into the job store.
     this.approvalTimer = setInterval(() => this.pickUpApprovals(), 500);
     this.approvalTimer.unref();
@@ -66,6 +102,10 @@ export class Dvm {
     for (const s of this.subs) s.close();
     for (const c of this.running.values()) c.abort(new Error('the instance is stopping'));
     this.running.clear();
+    // Aborted steps end at their next wait; give them a moment so none touches a closed store.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.steps]), new Promise((r) => (timer = setTimeout(r, STOP_GRACE_MS)))]);
+    clearTimeout(timer);
   }
 
   private addressedAgent(req: NostrEvent): AgentPort | undefined {
@@ -102,7 +142,9 @@ export class Dvm {
       if (!job || job.customer !== e.pubkey) continue; // only the customer may cancel
       if (['delivered', 'failed', 'cancelled', 'refunded'].includes(job.state)) continue;
       this.running.get(job.id)?.abort(new Error('cancelled by the customer'));
-      void this.cancel(job.id, 'cancelled by the customer (NIP-09 deletion)');
+      this.cancel(job.id, 'cancelled by the customer (NIP-09 deletion)').catch((err: unknown) =>
+        this.log('error', 'cancelling a job failed', { job: job.id, error: (err as Error).message }),
+      );
     }
   }
 
@@ -141,20 +183,23 @@ export class Dvm {
     const ctl = new AbortController();
     this.running.set(id, ctl);
     this.log('info', 'job step', { job: id, why });
-    this.step(id, ctl.signal)
+    const p: Promise<void> = this.step(id, ctl.signal)
       .catch(async (err: unknown) => {
+        if (ctl.signal.aborted) return; // cancelled or stopping: cancel() or a restart takes over
         const job = this.d.store.get(id);
         if (!job || ['delivered', 'failed', 'cancelled', 'refunded'].includes(job.state)) return;
-        if (ctl.signal.aborted) return; // cancelled or stopping: cancel() or a restart takes over
         const msg = err instanceof SkillError || err instanceof JobFailed ? err.message : `internal error: ${(err as Error).message}`;
         this.log('warn', 'job failed', { job: id, reason: msg });
         this.d.store.transition(id, 'failed', msg);
-        await this.feedback(job, 'error', msg).catch(() => undefined);
+        await this.errorFeedback(job, msg).catch(() => undefined);
         await this.refundIfPaid(id, msg);
       })
+      .catch((err: unknown) => this.log('error', 'job step could not record its failure', { job: id, error: (err as Error).message }))
       .finally(() => {
         if (this.running.get(id) === ctl) this.running.delete(id);
+        this.steps.delete(p);
       });
+    this.steps.add(p);
   }
 
   private async step(id: string, signal: AbortSignal): Promise<void> {
@@ -218,7 +263,15 @@ export class Dvm {
       });
     }
     const timeout = AbortSignal.timeout(this.d.config.paymentTimeoutSeconds * 1000);
-    const paid = (await this.d.payments.isPaid(hash)) || (await this.d.payments.waitPaid(hash, AbortSignal.any([signal, timeout])));
+    let paid: boolean;
+    try {
+      paid = (await this.d.payments.isPaid(hash)) || (await this.d.payments.waitPaid(hash, AbortSignal.any([signal, timeout])));
+    } catch (err) {
+      if (signal.aborted) return false;
+      // waitPaid rejects with the signal's reason: our timeout means the customer did not pay, not an internal error.
+      if (!timeout.aborted) throw err;
+      paid = false;
+    }
     if (signal.aborted) return false;
     if (!paid) throw new JobFailed('the invoice was not paid in time');
     this.d.store.transition(job.id, 'bidding', 'paid');
@@ -230,8 +283,9 @@ export class Dvm {
     const bidders = this.capable(req.kind);
     if (bidders.length === 0) throw new JobFailed(`no agent here serves kind ${req.kind} right now`);
     const max = job.priceMsat > 0 ? job.priceMsat - this.d.config.feeMsat : (req.bidMsat ?? Number.MAX_SAFE_INTEGER);
-    const out = await this.d.auction.run(req, { maxMsat: max, bidders, signal });
-    if (signal.aborted) return;
+    // The auction port may not honour the signal: stop waiting for it when the job is cancelled or the instance stops.
+    const out = await unlessAborted(this.d.auction.run(req, { maxMsat: max, bidders, signal }), signal);
+    if (!out || signal.aborted) return;
     const [winner, ...rest] = out.ranking;
     if (!winner) throw new JobFailed('no agent bid within the price for this job');
     const pay = Math.min(out.pricePaidMsat ?? winner.priceMsat, max);
@@ -274,7 +328,7 @@ export class Dvm {
     await this.feedback(job, 'processing', `${agent.name} is working on it`, undefined, agent.signer);
 
     const stop = new AbortController();
-    const timeout = setTimeout(() => stop.abort(new Error('timed out')), this.d.config.jobTimeoutSeconds * 1000);
+    let timeout: NodeJS.Timeout | undefined;
     const watch = setInterval(() => {
       if (!agent.alive()) stop.abort(new Error('the agent stopped sending heartbeats'));
     }, 250);
@@ -291,12 +345,19 @@ export class Dvm {
         urlMaxBytes: 2 * 1024 * 1024,
         signal: both,
       });
+      // The job timeout is the skill's: waiting for a chained input has its own (dvm.chainTimeoutSeconds).
+      timeout = setTimeout(() => stop.abort(new Error('timed out')), this.d.config.jobTimeoutSeconds * 1000);
       const sj: SkillJob = { request: req, inputs, param: (n) => req.params.find(([k]) => k === n)?.[1] };
-      const abortable = new Promise<never>((_, reject) => both.addEventListener('abort', () => reject(both.reason), { once: true }));
-      const out = await Promise.race([
-        skill.run(sj, { signal: both, client: this.d.client, progress: (m, partial) => void this.feedback(job, 'partial', m, undefined, agent.signer, partial) }),
-        abortable,
-      ]);
+      const abortable = new Promise<never>((_, reject) => {
+        if (both.aborted) reject(both.reason);
+        else both.addEventListener('abort', () => reject(both.reason), { once: true });
+      });
+      // A skill's progress (its message and partial content) comes from the inputs: for an encrypted
+      // request it would tell in clear what the customer encrypted, so it is not published.
+      const progress = (m: string, partial?: string): void => {
+        if (!req.encryption) void this.feedback(job, 'partial', m, undefined, agent.signer, partial).catch(() => undefined);
+      };
+      const out = await Promise.race([skill.run(sj, { signal: both, client: this.d.client, progress }), abortable]);
       content = out.content;
       tags = out.tags ?? [];
       ok = true;
@@ -320,18 +381,26 @@ export class Dvm {
     await this.feedback(this.d.store.get(job.id)!, 'success', 'delivered', undefined, agent.signer);
   }
 
+  /**
+   * A failed or cancelled job's money goes back. The wallet's refund is atomic: it returns a held
+   * escrow, or, with nothing paid yet, cancels the job's open invoice, so that a payment arriving
+   * after the job ended is refused instead of sitting in escrow for a job nobody will run.
+   */
   private async refundIfPaid(id: string, reason: string): Promise<void> {
     const job = this.d.store.get(id);
     if (!job || (job.state !== 'failed' && job.state !== 'cancelled')) return;
-    if (!job.paymentHash || !(await this.d.payments.isPaid(job.paymentHash))) return;
+    if (!job.paymentHash) return;
     await this.d.payments.refund(id, reason);
+    if (!(await this.d.payments.isPaid(job.paymentHash))) return;
     this.d.store.transition(id, 'refunded', `refunded: ${reason}`);
   }
 
   private async publish(e: NostrEvent, relays: readonly string[]): Promise<void> {
     const r = await this.d.client.publish(e);
     if (!r.ok) this.log('warn', 'publish failed', { id: e.id, kind: e.kind, answers: r.relays });
-    if (relays.length > 0 && this.d.publishElsewhere) await this.d.publishElsewhere(relays, e).catch(() => undefined);
+    // Other relays the customer named: best effort, in the background, so a slow one delays nothing.
+    if (relays.length > 0 && this.d.publishElsewhere)
+      this.d.publishElsewhere(relays, e).catch((err: unknown) => this.log('warn', 'publishing to the request\'s relays failed', { id: e.id, error: (err as Error).message }));
   }
 
   private async feedback(
@@ -345,6 +414,19 @@ export class Dvm {
     const req = this.request(job);
     const e = await signer.signEvent(buildFeedback({ request: req, status, extra, ...(amount ?? {}), ...(content !== undefined ? { content } : {}) }));
     await this.publish(e, req.relays);
+  }
+
+  /**
+   * `error` feedback. For an encrypted request the reason may quote its hidden inputs (an input URL,
+   * an event id), so it goes in the content, encrypted to the customer by the agent the request was
+   * encrypted to, and the public status text says only that the job failed.
+   */
+  private async errorFeedback(job: JobRow, msg: string): Promise<void> {
+    const req = this.request(job);
+    const agent = req.encryption ? this.addressedAgent(req.event) : undefined;
+    if (!req.encryption || !agent) return this.feedback(job, 'error', msg);
+    const t = buildFeedback({ request: req, status: 'error', extra: 'the job failed; the reason is encrypted to you', content: agent.encrypt(job.customer, msg, req.encryption) });
+    await this.publish(await agent.signer.signEvent({ ...t, tags: [...t.tags, ['encrypted']] }), req.relays);
   }
 
   /** Feedback for a request that did not even parse. */
