@@ -60,7 +60,8 @@ export interface AuctionOutcome {
 
 export interface AuctionPort {
   /** Runs a sealed-bid second-price auction among `bidders` (agent pubkeys) for the job. */
-  run(job: JobRequest, o: { maxMsat: number; bidders: readonly AgentPort[]; signal: AbortSignal }): Promise<AuctionOutcome>;
+  /** `attempt` counts from 0; a re-run after an auction without valid bids should give bidders longer windows. */
+  run(job: JobRequest, o: { maxMsat: number; bidders: readonly AgentPort[]; signal: AbortSignal; attempt?: number }): Promise<AuctionOutcome>;
 }
 
 /** Pricing: what the customer is asked to pay for a job, before the auction (the reserve price). */

@@ -31,6 +31,10 @@ class JobFailed extends Error {
   override name = 'JobFailed';
 }
 
+/** Auctions run for one job before it fails for want of a valid bid (each re-run doubles the windows). */
+const AUCTION_ATTEMPTS = 3;
+const RERUN = 'no valid bid in time: the auction is run again';
+
 /** How long stop() waits for aborted job steps to settle. */
 const STOP_GRACE_MS = 5000;
 
@@ -284,9 +288,15 @@ export class Dvm {
     if (bidders.length === 0) throw new JobFailed(`no agent here serves kind ${req.kind} right now`);
     const max = job.priceMsat > 0 ? job.priceMsat - this.d.config.feeMsat : (req.bidMsat ?? Number.MAX_SAFE_INTEGER);
     // The auction port may not honour the signal: stop waiting for it when the job is cancelled or the instance stops.
-    const out = await unlessAborted(this.d.auction.run(req, { maxMsat: max, bidders, signal }), signal);
+    const attempt = this.d.store.transitions(job.id).filter((t) => t.from === 'bidding' && t.to === 'bidding' && t.reason.startsWith(RERUN)).length;
+    const out = await unlessAborted(this.d.auction.run(req, { maxMsat: max, bidders, signal, attempt }), signal);
     if (!out || signal.aborted) return;
     const [winner, ...rest] = out.ranking;
+    if (!winner && attempt < AUCTION_ATTEMPTS - 1) {
+      // Under load, bids can miss short windows: run the auction again with longer ones before giving up.
+      this.d.store.transition(job.id, 'bidding', `${RERUN} (attempt ${attempt + 2} of ${AUCTION_ATTEMPTS}, longer windows)`);
+      return;
+    }
     if (!winner) throw new JobFailed('no agent bid within the price for this job');
     const pay = Math.min(out.pricePaidMsat ?? winner.priceMsat, max);
     this.d.store.transition(job.id, 'assigned', `won by ${winner.agent.slice(0, 12)} at ${pay} msat (second price)`, {

@@ -54,10 +54,14 @@ export async function startServices(config: Config, client: NostrClient, o: { lo
   });
   const auctions = new AuctionCoordinator({ client, signer: coordinator, windows: config.dvm.auction });
   const auction: AuctionPort = {
-    async run(job, { maxMsat, bidders }) {
+    async run(job, { maxMsat, bidders, attempt = 0 }) {
       const units = Math.max(1, ...bidders.map((b) => b.skill(job.kind)?.units(quoteJob(job)) ?? 1));
       // Each bidder records its own win or loss when it reads the result event.
-      const out = await auctions.open({ id: job.id, kind: job.kind, maxPrice: maxMsat, units: Math.ceil(units) });
+      const scale = 2 ** attempt;
+      const out = await auctions.open(
+        { id: job.id, kind: job.kind, maxPrice: maxMsat, units: Math.ceil(units) },
+        { commitMs: config.dvm.auction.commitMs * scale, revealMs: config.dvm.auction.revealMs * scale },
+      );
       return { resultId: out.result.id, ranking: out.ranking.map((b) => ({ agent: b.agent, priceMsat: b.price })), pricePaidMsat: out.pricePaid ?? null };
     },
   };
