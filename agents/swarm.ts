@@ -94,9 +94,9 @@ export class Agent implements AgentPort {
     this.active++;
   }
 
-  jobEnded(succeeded: boolean): void {
+  jobEnded(outcome: 'succeeded' | 'failed' | 'cancelled'): void {
     this.active = Math.max(0, this.active - 1);
-    this.bidder.recordJob(succeeded);
+    if (outcome !== 'cancelled') this.bidder.recordJob(outcome === 'succeeded');
   }
 
   /** The agent's current ask for a job, msat (what the DVM uses to quote). */

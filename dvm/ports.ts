@@ -23,7 +23,7 @@ export interface AgentPort {
   readonly account: string;
   /** Told when the agent starts and ends a job (load for heartbeats; success rate for its price learner). */
   jobStarted?(): void;
-  jobEnded?(succeeded: boolean): void;
+  jobEnded?(outcome: 'succeeded' | 'failed' | 'cancelled'): void;
 }
 
 export interface Invoice {

@@ -379,7 +379,8 @@ export class Dvm {
     } finally {
       clearTimeout(timeout);
       clearInterval(watch);
-      agent.jobEnded?.(ok);
+      // A job the customer cancelled (or a stop) says nothing about the agent: it is not counted.
+      agent.jobEnded?.(ok ? 'succeeded' : signal.aborted ? 'cancelled' : 'failed');
     }
     if (signal.aborted) return;
     const encrypted = req.encryption;
