@@ -127,10 +127,11 @@ export function countSkill(o: CountSkillOptions = {}): Skill {
             capped = true;
             break;
           }
-          // A full page may have more behind it: step back to the oldest second seen (that second
-          // is read again; duplicates are skipped). A search filter is ranked, not paged.
+          // There may be more behind this page, even a short one (a relay may clamp `limit` below
+          // pageSize): step back to the oldest second seen (read again; duplicates are skipped) until
+          // a page brings nothing new. A search filter is ranked, not paged.
           const oldest = page[page.length - 1];
-          if (page.length < pageSize || fresh === 0 || !oldest || base.search !== undefined) break;
+          if (fresh === 0 || !oldest || base.search !== undefined) break;
           until = oldest.created_at;
           ctx.progress(`counted ${ids.size} events so far`, grouped ? undefined : String(ids.size));
         }
