@@ -12,6 +12,7 @@ export const dvmConfigSchema = z
     jobTimeoutSeconds: z.number().int().min(1).default(120).describe('how long a skill may run before the job is reassigned'),
     paymentTimeoutSeconds: z.number().int().min(10).default(600).describe('how long an invoice waits for payment'),
     chainTimeoutSeconds: z.number().int().min(1).default(120).describe('how long a job waits for the result of the job it chains on'),
+    maxConcurrentAuctions: z.number().int().min(1).default(16).describe('auctions run at once; further jobs wait their turn in bidding (backpressure under load)'),
     lookbackSeconds: z.number().int().min(0).default(60).describe('requests this old are still picked up at start'),
     auction: z
       .object({

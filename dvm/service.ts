@@ -31,7 +31,7 @@ class JobFailed extends Error {
   override name = 'JobFailed';
 }
 
-/** Auctions run for one job before it fails for want of a valid bid (each re-run doubles the windows). */
+/** Auctions run for one job before it fails for want of a valid bid (each re-run has 4x the windows). */
 const AUCTION_ATTEMPTS = 3;
 const RERUN = 'no valid bid in time: the auction is run again';
 
@@ -63,8 +63,43 @@ function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undef
   });
 }
 
+/** A counting semaphore whose waiters give up when their signal aborts. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  acquire(signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const go = () => {
+        signal.removeEventListener('abort', stop);
+        resolve(true);
+      };
+      const stop = () => {
+        const i = this.waiting.indexOf(go);
+        if (i >= 0) this.waiting.splice(i, 1);
+        resolve(false);
+      };
+      this.waiting.push(go);
+      signal.addEventListener('abort', stop, { once: true });
+    });
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
 export class Dvm {
   private readonly running = new Map<string, AbortController>();
+  private readonly auctionSlots: Slots;
   /** The step loops under way, so stop() can let them settle before the stores close. */
   private readonly steps = new Set<Promise<void>>();
   private subs: Subscription[] = [];
@@ -74,6 +109,7 @@ export class Dvm {
 
   constructor(private readonly d: DvmDeps) {
     this.log = d.log ?? (() => undefined);
+    this.auctionSlots = new Slots(d.config.maxConcurrentAuctions);
   }
 
   /** Request kinds served by at least one agent. */
@@ -289,12 +325,19 @@ export class Dvm {
     const max = job.priceMsat > 0 ? job.priceMsat - this.d.config.feeMsat : (req.bidMsat ?? Number.MAX_SAFE_INTEGER);
     // The auction port may not honour the signal: stop waiting for it when the job is cancelled or the instance stops.
     const attempt = this.d.store.transitions(job.id).filter((t) => t.from === 'bidding' && t.to === 'bidding' && t.reason.startsWith(RERUN)).length;
-    const out = await unlessAborted(this.d.auction.run(req, { maxMsat: max, bidders, signal, attempt }), signal);
+    // Backpressure: a saturated event loop makes bids miss their windows, so only so many auctions run at once.
+    if (!(await this.auctionSlots.acquire(signal))) return;
+    let out;
+    try {
+      out = await unlessAborted(this.d.auction.run(req, { maxMsat: max, bidders, signal, attempt }), signal);
+    } finally {
+      this.auctionSlots.release();
+    }
     if (!out || signal.aborted) return;
     const [winner, ...rest] = out.ranking;
     if (!winner && attempt < AUCTION_ATTEMPTS - 1) {
       // Under load, bids can miss short windows: run the auction again with longer ones before giving up.
-      this.d.store.transition(job.id, 'bidding', `${RERUN} (attempt ${attempt + 2} of ${AUCTION_ATTEMPTS}, longer windows)`);
+      this.d.store.transition(job.id, 'bidding', `${RERUN} (attempt ${attempt + 2} of ${AUCTION_ATTEMPTS}, 4x longer windows)`);
       return;
     }
     if (!winner) throw new JobFailed('no agent bid within the price for this job');

@@ -57,7 +57,7 @@ export async function startServices(config: Config, client: NostrClient, o: { lo
     async run(job, { maxMsat, bidders, attempt = 0 }) {
       const units = Math.max(1, ...bidders.map((b) => b.skill(job.kind)?.units(quoteJob(job)) ?? 1));
       // Each bidder records its own win or loss when it reads the result event.
-      const scale = 2 ** attempt;
+      const scale = 4 ** attempt;
       const out = await auctions.open(
         { id: job.id, kind: job.kind, maxPrice: maxMsat, units: Math.ceil(units) },
         { commitMs: config.dvm.auction.commitMs * scale, revealMs: config.dvm.auction.revealMs * scale },
