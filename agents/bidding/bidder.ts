@@ -128,7 +128,12 @@ export class Bidder {
     const units = this.o.units ? await this.o.units(open) : (open.units ?? 1);
     if (units === undefined) return skip('cannot do this job');
     const price = bidPrice(this.o.cost, units, { markupPct: this.learner.nextMarkupPct(), riskFactor: this.learner.riskFactor });
-    if (open.maxPrice !== undefined && price > open.maxPrice) return skip('cost estimate above the max price', { price });
+    if (open.maxPrice !== undefined && price > open.maxPrice) {
+      // Priced out is a lost auction: the learner must hear of it, or its markup only ever rises
+      // (the agent that still fits wins alone and raises its price, until nobody fits).
+      this.learner.recordAuction(false);
+      return skip('cost estimate above the max price', { price });
+    }
     if (auctionPhase(open, this.clock.now()) !== 'commit') return skip('commit window closed', { price });
 
     const agent = await this.o.signer.getPublicKey();

@@ -130,7 +130,10 @@ export class JobStore {
   /** Jobs not in a terminal state, oldest first: what a restart resumes. */
   unfinished(): JobRow[] {
     return (
-      this.db.prepare("SELECT * FROM jobs WHERE state NOT IN ('delivered', 'refunded', 'failed', 'cancelled') ORDER BY created_at").all() as Raw[]
+      // Listing the open states (not excluding the terminal ones) lets SQLite use the state index.
+      this.db
+        .prepare("SELECT * FROM jobs WHERE state IN ('received', 'awaiting-approval', 'awaiting-payment', 'bidding', 'assigned', 'executing') ORDER BY created_at")
+        .all() as Raw[]
     ).map(toRow);
   }
 
