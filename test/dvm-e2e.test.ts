@@ -13,15 +13,9 @@ import type { NostrEvent } from '../nostr/nip01.js';
 import { recheck, fetchAuctionEvents } from '../dvm/auction/recheck.js';
 import { Keys, until } from './support/relay.js';
 import { disconnectNdk, ndkFor } from './support/ndk.js';
+import { SAMPLE_TEXT } from './support/dvm.js';
 
-const TEXT = [
-  'Nostr is a simple, open protocol that enables global, decentralized, and censorship-resistant social media.',
-  'Users hold keys and sign events; relays store and forward those events to anyone who asks.',
-  'Because every event is signed, a client can verify what it reads no matter which relay served it.',
-  'Data vending machines use the same events to sell computation: a customer posts a job, providers answer.',
-  'Payments travel over Lightning, and results come back as ordinary signed events on the same relays.',
-  'The weather was pleasant on the day this paragraph was written, which matters to nobody.',
-].join(' ');
+const TEXT = SAMPLE_TEXT;
 
 function collect(ndk: NDK, filter: NDKFilter): NostrEvent[] {
   const got: NostrEvent[] = [];

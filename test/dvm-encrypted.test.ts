@@ -11,16 +11,9 @@ import { buildJobRequest } from '../nostr/nip90.js';
 import { getEventHash, type NostrEvent } from '../nostr/nip01.js';
 import * as nip44 from '../nostr/nip44.js';
 import * as nip04 from '../nostr/nip04.js';
-import { closedPort, FUNDS, Keys, path, status, statusText, until, untilState, withInstance, type TestInstance } from './support/dvm.js';
+import { closedPort, FUNDS, Keys, path, status, statusText, until, untilState, withInstance, type TestInstance, SAMPLE_TEXT } from './support/dvm.js';
 
-const TEXT = [
-  'Nostr is a simple, open protocol that enables global, decentralized, and censorship-resistant social media.',
-  'Users hold keys and sign events; relays store and forward those events to anyone who asks.',
-  'Because every event is signed, a client can verify what it reads no matter which relay served it.',
-  'Data vending machines use the same events to sell computation: a customer posts a job, providers answer.',
-  'Payments travel over Lightning, and results come back as ordinary signed events on the same relays.',
-  'The weather was pleasant on the day this paragraph was written, which matters to nobody.',
-].join(' ');
+const TEXT = SAMPLE_TEXT;
 
 /** A summary's sentences (it puts the sentences of one source paragraph on one line). */
 const sentencesOf = (s: string): string[] => s.split(/(?<=[.!?])\s+/).map((x) => x.trim()).filter(Boolean);

@@ -9,16 +9,9 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobStore } from '../dvm/jobs/store.js';
-import { checkBooks, closedPort, Customer, fakeOllama, FUNDS, path, sleep, startTestInstance, statusText, until, untilState, withInstance } from './support/dvm.js';
+import { checkBooks, closedPort, Customer, fakeOllama, FUNDS, path, sleep, startTestInstance, statusText, until, untilState, withInstance, SAMPLE_TEXT } from './support/dvm.js';
 
-const TEXT = [
-  'Nostr is a simple, open protocol that enables global, decentralized, and censorship-resistant social media.',
-  'Users hold keys and sign events; relays store and forward those events to anyone who asks.',
-  'Because every event is signed, a client can verify what it reads no matter which relay served it.',
-  'Data vending machines use the same events to sell computation: a customer posts a job, providers answer.',
-  'Payments travel over Lightning, and results come back as ordinary signed events on the same relays.',
-  'The weather was pleasant on the day this paragraph was written, which matters to nobody.',
-].join(' ');
+const TEXT = SAMPLE_TEXT;
 
 /** A summary's sentences (it puts the sentences of one source paragraph on one line). */
 const sentencesOf = (s: string): string[] => s.split(/(?<=[.!?])\s+/).map((x) => x.trim()).filter(Boolean);

@@ -270,3 +270,13 @@ export async function fakeOllama(delayMs: number): Promise<FakeOllama> {
       }),
   };
 }
+
+/** A six-sentence text for summarization jobs (the last sentence is deliberately off-topic). */
+export const SAMPLE_TEXT = [
+  'Nostr is a simple, open protocol that enables global, decentralized, and censorship-resistant social media.',
+  'Users hold keys and sign events; relays store and forward those events to anyone who asks.',
+  'Because every event is signed, a client can verify what it reads no matter which relay served it.',
+  'Data vending machines use the same events to sell computation: a customer posts a job, providers answer.',
+  'Payments travel over Lightning, and results come back as ordinary signed events on the same relays.',
+  'The weather was pleasant on the day this paragraph was written, which matters to nobody.',
+].join(' ');
