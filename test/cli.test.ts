@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { Keys, RawClient, startTestRelay } from './support/relay.js';
+import { Keys, RawClient, startTestRelay, allEvents } from './support/relay.js';
 import { LISTENING, emptyDir, runCli, startCli, type CliRelay } from './support/cli.js';
 import type { NostrEvent } from '../nostr/nip01.js';
 
@@ -18,16 +18,6 @@ function assertOneLineError(r: { code: number | null; stdout: string; stderr: st
   assert.match(r.stderr, re);
 }
 
-async function allEvents(url: string): Promise<NostrEvent[]> {
-  const c = await RawClient.connect(url);
-  try {
-    const { events, closed } = await c.req('all', { limit: 5000 });
-    assert.equal(closed, undefined);
-    return events;
-  } finally {
-    c.close();
-  }
-}
 
 const ids = (events: NostrEvent[]): string[] => events.map((e) => e.id).sort();
 

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { Keys, RawClient, now, startTestRelay } from './support/relay.js';
+import { Keys, RawClient, now, startTestRelay, allEvents } from './support/relay.js';
 import { emptyDir, startCli, type CliRelay } from './support/cli.js';
 import { eventAddress, isEphemeral, kindClass, type NostrEvent } from '../nostr/nip01.js';
 
@@ -41,16 +41,6 @@ async function publishAll(c: RawClient, events: NostrEvent[]): Promise<{ ok: boo
   return out;
 }
 
-async function everything(url: string): Promise<NostrEvent[]> {
-  const c = await RawClient.connect(url);
-  try {
-    const { events, closed } = await c.req('all', { limit: 5000 });
-    assert.equal(closed, undefined);
-    return events;
-  } finally {
-    c.close();
-  }
-}
 
 const ids = (events: Iterable<NostrEvent>): string[] => [...events].map((e) => e.id).sort();
 
@@ -103,12 +93,12 @@ describe('relay restart on the same data dir', () => {
 
       const expected = ids(model.stored.values());
       assert.ok(expected.length >= 200 && expected.length < first.length + second.length);
-      const before = await everything(r.url);
+      const before = await allEvents(r.url);
       assert.deepEqual(ids(before), expected, 'served before the restart');
 
       await r.stop(true);
       r2 = await startTestRelay({}, { dataDir });
-      const after = await everything(r2.url);
+      const after = await allEvents(r2.url);
       assert.deepEqual(ids(after), expected, 'served after the restart');
       // Byte for byte the same events.
       const byId = new Map(after.map((e) => [e.id, e]));
@@ -165,7 +155,7 @@ describe('CLI relay durability', () => {
       assert.match(relay.out.stderr, /stopped cleanly/);
 
       relay = await startCli(args);
-      assert.deepEqual(ids(await everything(relay.url)), ids(batch1), 'after SIGTERM');
+      assert.deepEqual(ids(await allEvents(relay.url)), ids(batch1), 'after SIGTERM');
 
       // Now a kill: the process gets no chance to flush or checkpoint anything.
       const batch2 = sign(alice, 150, 150);
@@ -179,7 +169,7 @@ describe('CLI relay durability', () => {
       assert.deepEqual(await relay.exited, { code: null, signal: 'SIGKILL' });
 
       relay = await startCli(args);
-      const got = await everything(relay.url);
+      const got = await allEvents(relay.url);
       assert.deepEqual(ids(got), ids([...batch1, ...batch2]), 'after SIGKILL');
       const term2 = await relay.stop('SIGTERM');
       assert.equal(term2.code, 0);
@@ -224,7 +214,7 @@ describe('CLI relay durability', () => {
       c.close();
 
       relay = await startCli(args);
-      const got = new Set(ids(await everything(relay.url)));
+      const got = new Set(ids(await allEvents(relay.url)));
       for (const id of acked) assert.ok(got.has(id), `acknowledged event ${id} is lost`);
       const sent = new Set(ids(events));
       for (const id of got) assert.ok(sent.has(id));

@@ -140,3 +140,15 @@ export async function until<T>(what: string, f: () => T | undefined, timeoutMs =
     await sleep(25);
   }
 }
+
+/** Every stored event (up to 5,000) from a relay, over a fresh connection; the REQ must not be refused. */
+export async function allEvents(url: string): Promise<NostrEvent[]> {
+  const c = await RawClient.connect(url);
+  try {
+    const { events, closed } = await c.req('all', { limit: 5000 });
+    if (closed !== undefined) throw new Error(`REQ refused: ${closed}`);
+    return events;
+  } finally {
+    c.close();
+  }
+}
