@@ -50,6 +50,15 @@ describe('auction events (kinds 7280-7283)', () => {
     assert.equal(compareBids(A, { agent: B, price: 6 }, { agent: B, price: 6 }), 0);
   });
 
+  it('orders equal prices by higher listed score (unlisted: 0) before the tie-break key', () => {
+    const lowKey = tieBreakKey(A, B) < tieBreakKey(A, C) ? B : C;
+    const highKey = lowKey === B ? C : B;
+    const scores = new Map([[highKey, 0.5]]);
+    assert.ok(compareBids(A, { agent: highKey, price: 6 }, { agent: lowKey, price: 6 }, scores) < 0, 'listed beats unlisted');
+    assert.ok(compareBids(A, { agent: lowKey, price: 5 }, { agent: highKey, price: 6 }, scores) < 0, 'price still first');
+    assert.ok(compareBids(A, { agent: lowKey, price: 6 }, { agent: highKey, price: 6 }, new Map([[B, 0.5], [C, 0.5]])) < 0, 'equal scores: the key');
+  });
+
   it('puts receive times in half-open windows', () => {
     const w = { commitDeadline: 1000, revealDeadline: 2000 };
     assert.equal(auctionPhase(w, 999), 'commit');
@@ -65,10 +74,10 @@ describe('auction events (kinds 7280-7283)', () => {
     assert.ok(p.ok);
     assert.deepEqual(
       { ...p.value, event: undefined },
-      { event: undefined, id: e.id, coordinator: pk, jobId: A, jobKind: 5050, commitDeadline: 1_700_000_000_150, revealDeadline: 1_700_000_000_300, maxPrice: 50_000, units: 2.5 },
+      { event: undefined, id: e.id, coordinator: pk, jobId: A, jobKind: 5050, commitDeadline: 1_700_000_000_150, revealDeadline: 1_700_000_000_300, maxPrice: 50_000, units: 2.5, scores: new Map() },
     );
     const bare = parseAuctionOpen(sign(auctionOpenTemplate({ jobId: A, jobKind: 5001, commitDeadline: 10, revealDeadline: 20, created_at: 0 })));
-    assert.ok(bare.ok && bare.value.maxPrice === undefined && bare.value.units === undefined);
+    assert.ok(bare.ok && bare.value.maxPrice === undefined && bare.value.units === undefined && bare.value.minScore === undefined && bare.value.scores.size === 0);
     assert.throws(() => auctionOpenTemplate({ jobId: A, jobKind: 5001, commitDeadline: 20, revealDeadline: 20, created_at: 0 }), RangeError);
     for (const [tags, why] of [
       [[['k', '5050'], ['commit-deadline', '1'], ['reveal-deadline', '2']], /job request/],
@@ -78,6 +87,39 @@ describe('auction events (kinds 7280-7283)', () => {
       [[['e', A], ['k', '5050'], ['commit-deadline', '1'], ['reveal-deadline', '2'], ['max-price', '-5']], /max-price/],
     ] as const) {
       const r = parseAuctionOpen(withTags(e, tags.map((t) => [...t])));
+      assert.ok(!r.ok && why.test(r.reason), `${JSON.stringify(tags)}: ${JSON.stringify(r)}`);
+    }
+  });
+
+  it('builds and parses min-score and score tags (4 decimals, sorted by agent)', () => {
+    const base = { jobId: A, jobKind: 5050, commitDeadline: 10, revealDeadline: 20, created_at: 0 };
+    const e = sign(auctionOpenTemplate({ ...base, minScore: 0.5, scores: new Map([[C, 0.83125], [B, 1], [D, 0]]) }));
+    assert.deepEqual(e.tags.slice(4), [['min-score', '0.5000'], ['score', B, '1.0000'], ['score', C, '0.8313'], ['score', D, '0.0000']]);
+    const p = parseAuctionOpen(e);
+    assert.ok(p.ok, JSON.stringify(p));
+    assert.equal(p.value.minScore, 0.5);
+    assert.deepEqual([...p.value.scores], [[B, 1], [C, 0.8313], [D, 0]]);
+    assert.throws(() => auctionOpenTemplate({ ...base, minScore: 1.5 }), RangeError);
+    assert.throws(() => auctionOpenTemplate({ ...base, scores: new Map([[B, -0.1]]) }), RangeError);
+    assert.throws(() => auctionOpenTemplate({ ...base, scores: new Map([[B.toUpperCase(), 0.5]]) }), RangeError);
+
+    const head = e.tags.slice(0, 4).map((t) => [...t]);
+    assert.ok(parseAuctionOpen(withTags(e, [...head, ['min-score', '1'], ['score', B, '0.25']])).ok, 'any number of decimals');
+    for (const [tags, why] of [
+      [[['score', 'b'.repeat(63), '0.5']], /score tag/],
+      [[['score', B.toUpperCase(), '0.5']], /score tag/],
+      [[['score', B]], /score tag/],
+      [[['score', B, '1.5']], /score tag/],
+      [[['score', B, '-0.1']], /score tag/],
+      [[['score', B, '.5']], /score tag/],
+      [[['score', B, '5e-1']], /score tag/],
+      [[['score', B, '0.5'], ['score', B, '0.6']], /one score tag per agent/],
+      [[['min-score', '1.01']], /min-score/],
+      [[['min-score', 'high']], /min-score/],
+      [[['min-score']], /min-score/],
+      [[['min-score', '0.5'], ['min-score', '0.6']], /min-score/],
+    ] as const) {
+      const r = parseAuctionOpen(withTags(e, [...head, ...tags.map((t) => [...t])]));
       assert.ok(!r.ok && why.test(r.reason), `${JSON.stringify(tags)}: ${JSON.stringify(r)}`);
     }
   });

@@ -18,6 +18,7 @@ export type AuctionStatus = (typeof AUCTION_STATUSES)[number];
 /** Why a commitment or reveal does not count (docs/protocol.md gives the order they are checked in). */
 export const VOID_REASONS = [
   'malformed', // tags missing or not in the form docs/protocol.md gives
+  'low-score', // commitment from an agent whose listed score (unlisted: 0) is below the auction's min-score
   'late', // commitment received at or after the commit deadline; reveal at or after the reveal deadline
   'early', // reveal received before the commit deadline (it would leak the price while others still commit)
   'duplicate', // a second commitment from the same agent, or a second matching reveal of one commitment
@@ -57,6 +58,10 @@ export interface AuctionOpen {
   readonly maxPrice?: number;
   /** Work units of the job, a pricing hint for bidders. */
   readonly units?: number;
+  /** Commitments from agents whose listed score is below this are void (`low-score`), if set. */
+  readonly minScore?: number;
+  /** The coordinator's snapshot of reputation scores (0..1) by agent pubkey; unlisted agents count as 0. */
+  readonly scores: ReadonlyMap<string, number>;
 }
 
 export interface BidCommitment {
@@ -99,6 +104,7 @@ export interface AuctionResult {
 
 const UINT = /^(0|[1-9][0-9]{0,15})$/;
 const UNITS = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+const SCORE = /^(0(\.[0-9]+)?|1(\.0+)?)$/;
 
 /** A tag value holding msat or unix ms: a non-negative safe integer in decimal, no leading zeros. */
 function parseUint(s: string | undefined): number | undefined {
@@ -120,12 +126,29 @@ export function commitmentPreimage(auctionId: string, price: number, agent: stri
 export const commitmentHash = (auctionId: string, price: number, agent: string, salt: string): string =>
   hashHex(commitmentPreimage(auctionId, price, agent, salt));
 
-/** Ties on price go to the lowest key: fixed once the auction is open, and recomputable by anyone. */
+/** Ties on price and score go to the lowest key: fixed once the auction is open, and recomputable by anyone. */
 export const tieBreakKey = (auctionId: string, agent: string): string => hashHex(`${auctionId}:${agent}`);
 
-/** Lower price first, then lower tie-break key. */
-export function compareBids(auctionId: string, a: Pick<RankedBid, 'agent' | 'price'>, b: Pick<RankedBid, 'agent' | 'price'>): number {
+/** A reputation score (0..1) as written in a tag: 4 decimals. */
+const scoreTag = (x: number, what: string): string => {
+  if (!(Number.isFinite(x) && x >= 0 && x <= 1)) throw new RangeError(`${what} must be a number in [0, 1]`);
+  return x.toFixed(4);
+};
+
+/** An agent's listed score in an auction: unlisted agents count as 0. */
+export const listedScore = (scores: ReadonlyMap<string, number> | undefined, agent: string): number => scores?.get(agent) ?? 0;
+
+/** Lower price first, then higher listed score (unlisted: 0), then lower tie-break key. */
+export function compareBids(
+  auctionId: string,
+  a: Pick<RankedBid, 'agent' | 'price'>,
+  b: Pick<RankedBid, 'agent' | 'price'>,
+  scores?: ReadonlyMap<string, number>,
+): number {
   if (a.price !== b.price) return a.price - b.price;
+  const sa = listedScore(scores, a.agent);
+  const sb = listedScore(scores, b.agent);
+  if (sa !== sb) return sb - sa;
   const ka = tieBreakKey(auctionId, a.agent);
   const kb = tieBreakKey(auctionId, b.agent);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
@@ -152,6 +175,10 @@ export interface AuctionOpenParams {
   revealDeadline: number;
   maxPrice?: number;
   units?: number;
+  /** Written as `min-score`, 4 decimals. */
+  minScore?: number;
+  /** Written as one `score` tag per agent (sorted by pubkey), 4 decimals. */
+  scores?: ReadonlyMap<string, number>;
   created_at: number;
 }
 
@@ -163,6 +190,11 @@ export function auctionOpenTemplate(p: AuctionOpenParams): EventTemplate {
   const tags = [eTag(p.jobId), ['k', String(p.jobKind)], ['commit-deadline', String(p.commitDeadline)], ['reveal-deadline', String(p.revealDeadline)]];
   if (p.maxPrice !== undefined) tags.push(['max-price', String(p.maxPrice)]);
   if (p.units !== undefined) tags.push(['units', String(p.units)]);
+  if (p.minScore !== undefined) tags.push(['min-score', scoreTag(p.minScore, 'minScore')]);
+  for (const [agent, score] of [...(p.scores ?? [])].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
+    if (!isHex64(agent)) throw new RangeError('scores must be keyed by agent pubkeys in lowercase hex');
+    tags.push(['score', agent, scoreTag(score, 'a score')]);
+  }
   return { kind: AUCTION_OPEN_KIND, created_at: p.created_at, tags, content: '' };
 }
 
@@ -229,6 +261,17 @@ export function parseAuctionOpen(e: NostrEvent): Checked<AuctionOpen> {
   if (maxTag !== undefined && maxPrice === undefined) return fail('max-price must be msat');
   const unitsTag = tagValue(e, 'units');
   if (unitsTag !== undefined && !UNITS.test(unitsTag)) return fail('units must be a non-negative decimal');
+  const minTags = e.tags.filter((t) => t[0] === 'min-score');
+  const minTag = minTags[0]?.[1];
+  if (minTags.length > 1 || (minTags.length === 1 && (minTag === undefined || !SCORE.test(minTag)))) return fail('at most one min-score, a decimal in [0, 1]');
+  const scores = new Map<string, number>();
+  for (const t of e.tags) {
+    if (t[0] !== 'score') continue;
+    const [, agent, score] = t;
+    if (!isHex64(agent) || score === undefined || !SCORE.test(score)) return fail('score tag must be [score, agent pubkey, decimal in [0, 1]]');
+    if (scores.has(agent)) return fail('one score tag per agent');
+    scores.set(agent, Number(score));
+  }
   const value: AuctionOpen = {
     event: e,
     id: e.id,
@@ -239,6 +282,8 @@ export function parseAuctionOpen(e: NostrEvent): Checked<AuctionOpen> {
     revealDeadline,
     ...(maxPrice !== undefined ? { maxPrice } : {}),
     ...(unitsTag !== undefined ? { units: Number(unitsTag) } : {}),
+    ...(minTag !== undefined ? { minScore: Number(minTag) } : {}),
+    scores,
   };
   return { ok: true, value };
 }

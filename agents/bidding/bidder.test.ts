@@ -16,7 +16,7 @@ import {
   type AuctionOpen,
 } from '../../nostr/auction.js';
 import { ManualClock } from '../../dvm/auction/clock.js';
-import { AuctionCoordinator, AuctionError, type AuctionOutcome } from '../../dvm/auction/coordinator.js';
+import { AuctionCoordinator, AuctionError, type AuctionJob, type AuctionOutcome } from '../../dvm/auction/coordinator.js';
 import { Bidder, type BidOutcome } from './bidder.js';
 import { seededRandom } from './random.js';
 import type { CostModel } from './learner.js';
@@ -78,7 +78,7 @@ interface Run {
 }
 
 /** One auction for a 10-unit job among the three cost models, every step driven by the test. */
-async function runAuction(maxPrice?: number): Promise<Run> {
+async function runAuction(job: Partial<AuctionJob> = {}): Promise<Run> {
   const bus = new Bus();
   const clock = new ManualClock(T0);
   const coordinator = new AuctionCoordinator({ client: bus, signer: secretKeySigner(key('coordinator')), clock });
@@ -87,7 +87,7 @@ async function runAuction(maxPrice?: number): Promise<Run> {
     (cost, i) => new Bidder({ client: bus, signer: secretKeySigner(key(`agent${i}`)), clock, kinds: [5050], cost, random: seededRandom(`salt${i}`), onBid: (b) => bids.push(b) }),
   );
   await Promise.all(bidders.map((b) => b.start()));
-  const running = coordinator.open({ id: JOB, kind: 5050, units: 10, ...(maxPrice !== undefined ? { maxPrice } : {}) });
+  const running = coordinator.open({ id: JOB, kind: 5050, units: 10, ...job });
   await until(() => bids.length + bus.count(BID_COMMITMENT_KIND) === 3, 'commitments');
   await clock.advance(149);
   assert.equal(bus.count(BID_REVEAL_KIND), 0, 'nobody reveals before the commit deadline');
@@ -122,9 +122,21 @@ describe('Bidder with AuctionCoordinator (manual clock)', () => {
   });
 
   it('stays out of an auction whose max price is below its cost estimate', async () => {
-    const { outcome, bids } = await runAuction(2000);
+    const { outcome, bids } = await runAuction({ maxPrice: 2000 });
     assert.deepEqual(outcome.ranking.map((b) => b.price), [1200, 1920]);
     assert.deepEqual(bids.filter((b) => b.skipped).map((b) => [b.skipped, b.price]), [['cost estimate above the max price', 2400]]);
+  });
+
+  it('stays out of an auction whose min-score is above its listed score (unlisted: 0)', async () => {
+    const pk = (i: number): string => getPublicKey(key(`agent${i}`));
+    const { outcome, bids } = await runAuction({ minScore: 0.5, scores: new Map([[pk(0), 0.9], [pk(1), 0.4]]) });
+    assert.deepEqual(outcome.open.scores, new Map([[pk(0), 0.9], [pk(1), 0.4]]));
+    assert.deepEqual(outcome.ranking.map((b) => [b.agent, b.price]), [[pk(0), 2400]]);
+    assert.deepEqual(outcome.commitments.length, 1, 'the others did not commit');
+    assert.deepEqual(bids.filter((b) => b.skipped).map((b) => [b.skipped, b.price]), [
+      ['listed score below the min-score', undefined],
+      ['listed score below the min-score', undefined],
+    ]);
   });
 
   it('skips auctions it cannot take part in', async () => {

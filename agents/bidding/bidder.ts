@@ -12,6 +12,7 @@ import {
   bidCommitmentTemplate,
   bidRevealTemplate,
   commitmentHash,
+  listedScore,
   parseAuctionOpen,
   parseAuctionResult,
   type AuctionOpen,
@@ -125,6 +126,9 @@ export class Bidder {
     const skip = (skipped: string, more: Partial<BidOutcome> = {}): BidOutcome => ({ auctionId: open.id, skipped, ...more });
     if (!this.o.kinds.includes(open.jobKind)) return skip('not a kind this agent does');
     if (this.o.coordinators && !this.o.coordinators.includes(open.coordinator)) return skip('not a coordinator this agent answers');
+    const agent = await this.o.signer.getPublicKey();
+    // A commitment from an agent listed below the min-score would only be voided `low-score`.
+    if (open.minScore !== undefined && listedScore(open.scores, agent) < open.minScore) return skip('listed score below the min-score');
     const units = this.o.units ? await this.o.units(open) : (open.units ?? 1);
     if (units === undefined) return skip('cannot do this job');
     const price = bidPrice(this.o.cost, units, { markupPct: this.learner.nextMarkupPct(), riskFactor: this.learner.riskFactor });
@@ -136,7 +140,6 @@ export class Bidder {
     }
     if (auctionPhase(open, this.clock.now()) !== 'commit') return skip('commit window closed', { price });
 
-    const agent = await this.o.signer.getPublicKey();
     const salt = bytesToHex(this.random(32));
     const commitment = await this.o.signer.signEvent(
       bidCommitmentTemplate({ auctionId: open.id, commit: commitmentHash(open.id, price, agent, salt), created_at: this.seconds() }),

@@ -34,6 +34,10 @@ export interface AuctionJob {
   readonly maxPrice?: number;
   /** Work units, a pricing hint published with the auction. */
   readonly units?: number;
+  /** Agents whose score (in `scores`; unlisted: 0) is below this may not bid (their commitments are void `low-score`). */
+  readonly minScore?: number;
+  /** Reputation scores (0..1) by agent pubkey, as the coordinator knows them now: published in the open, they break price ties. */
+  readonly scores?: ReadonlyMap<string, number>;
 }
 
 export interface AuctionOutcome extends Resolution {
@@ -91,6 +95,8 @@ export class AuctionCoordinator {
         revealDeadline: start + w.commitMs + w.revealMs,
         ...(job.maxPrice !== undefined ? { maxPrice: job.maxPrice } : {}),
         ...(job.units !== undefined ? { units: job.units } : {}),
+        ...(job.minScore !== undefined ? { minScore: job.minScore } : {}),
+        ...(job.scores !== undefined ? { scores: job.scores } : {}),
         created_at: Math.floor(start / 1000),
       }),
     );

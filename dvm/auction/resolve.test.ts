@@ -34,8 +34,8 @@ class Agent {
   }
 }
 
-function makeOpen(maxPrice?: number): AuctionOpen {
-  const t = auctionOpenTemplate({ jobId: JOB, jobKind: 5050, commitDeadline: CD, revealDeadline: RD, ...(maxPrice !== undefined ? { maxPrice } : {}), created_at: SEC });
+function makeOpen(maxPrice?: number, reputation: { minScore?: number; scores?: ReadonlyMap<string, number> } = {}): AuctionOpen {
+  const t = auctionOpenTemplate({ jobId: JOB, jobKind: 5050, commitDeadline: CD, revealDeadline: RD, ...(maxPrice !== undefined ? { maxPrice } : {}), ...reputation, created_at: SEC });
   const p = parseAuctionOpen(finalizeEvent(t, coordinator));
   assert.ok(p.ok);
   return p.value;
@@ -221,6 +221,41 @@ describe('resolveAuction', () => {
     assert.equal(r1.pricePaid, 100);
   });
 
+  it('voids commitments of agents listed below the min-score (unlisted: 0), before judging lateness', () => {
+    const open = makeOpen(undefined, { minScore: 0.5, scores: new Map([[a.pk, 0.9], [b.pk, 0.4999]]) });
+    const [good, low, unlisted] = [bid(open, a, 300), bid(open, b, 100), bid(open, c, 200)];
+    const r = resolveAuction(open, [at(good.commit, T0), at(low.commit, T0 + 1), at(unlisted.commit, CD), at(good.reveal, CD), at(low.reveal, CD + 1), at(unlisted.reveal, CD + 2)]);
+    assert.deepEqual(summary(r), [[a.pk, 300]]);
+    assert.equal(r.pricePaid, 300);
+    assert.deepEqual(r.void, [
+      { id: low.commit.id, reason: 'low-score' },
+      { id: unlisted.commit.id, reason: 'low-score' }, // received late too: low-score is checked first
+      { id: low.reveal.id, reason: 'unknown-commitment' },
+      { id: unlisted.reveal.id, reason: 'unknown-commitment' },
+    ]);
+    const atMin = makeOpen(undefined, { minScore: 0, scores: new Map() });
+    assert.deepEqual(resolveAuction(atMin, onTime([bid(atMin, c, 5)])).void, [], 'an unlisted agent meets a min-score of 0');
+  });
+
+  it('gives equal prices to the higher listed score, whatever the tie-break key; a lower price still wins', () => {
+    const keyOf = (pk: string, open: AuctionOpen): string => tieBreakKey(open.id, pk);
+    // The scores are part of the open, so of its id and the tie-break keys: find scores under which
+    // the key alone would rank a first, then give b the higher score.
+    let open = makeOpen(undefined, { scores: new Map([[a.pk, 0.6], [b.pk, 0.9]]) });
+    for (let i = 1; keyOf(a.pk, open) > keyOf(b.pk, open); i++) open = makeOpen(undefined, { scores: new Map([[a.pk, 0.6], [b.pk, 0.9 + i / 10_000]]) });
+    const tied = resolveAuction(open, onTime([bid(open, a, 100), bid(open, b, 100), bid(open, c, 100)]));
+    assert.deepEqual(summary(tied), [[b.pk, 100], [a.pk, 100], [c.pk, 100]], 'by score; c is unlisted: 0');
+    assert.equal(tied.winner, b.pk);
+    assert.equal(tied.pricePaid, 100);
+    const cheaper = resolveAuction(open, onTime([bid(open, b, 100), bid(open, c, 99)]));
+    assert.deepEqual(summary(cheaper), [[c.pk, 99], [b.pk, 100]], 'price first: unlisted c is cheaper');
+    assert.equal(cheaper.pricePaid, 100);
+    // Unlisted counts as exactly 0: against an agent listed at 0, the tie-break key decides.
+    const zero = makeOpen(undefined, { scores: new Map([[a.pk, 0]]) });
+    const byKey = [a.pk, c.pk].sort((x, y) => (keyOf(x, zero) < keyOf(y, zero) ? -1 : 1));
+    assert.deepEqual(summary(resolveAuction(zero, onTime([bid(zero, a, 7), bid(zero, c, 7)]))), [[byKey[0]!, 7], [byKey[1]!, 7]]);
+  });
+
   it('leaves out forged events, other kinds and other auctions; voids malformed bids', () => {
     const open = makeOpen();
     const other = makeOpen(5); // another auction: different tags, different id
@@ -276,6 +311,23 @@ describe('recheck', () => {
     const wrongVoid = tags().map((t) => (t[0] === 'void' ? ['void', t[1]!, 'duplicate'] : t));
     assert.ok(recheck(sign(wrongVoid), events).problems.includes('the void list does not follow from the events'));
     assert.match(recheck(published, []).problems[0]!, /auction open event is not among the events/);
+  });
+
+  it('reaches the same score ranking and low-score voids from the open event alone', () => {
+    const scored = makeOpen(undefined, { minScore: 0.2, scores: new Map([[a.pk, 0.3], [b.pk, 0.8], [c.pk, 0.1]]) });
+    const rx = onTime([bid(scored, a, 100), bid(scored, b, 100), bid(scored, c, 50)]);
+    const res = resolveAuction(scored, rx);
+    assert.deepEqual(summary(res), [[b.pk, 100], [a.pk, 100]]);
+    assert.equal(res.void[0]?.reason, 'low-score');
+    const evs = [scored.event, ...rx.map((r) => r.event)];
+    const honest = finalizeEvent(resultTemplate(scored, res, SEC), coordinator);
+    assert.deepEqual(recheck(honest, evs).problems, []);
+    // A result that ignores the scores (a ranked first on its key, c's commitment counted) is caught.
+    const ignored = finalizeEvent(resultTemplate(scored, resolveAuction({ ...scored, scores: new Map(), minScore: 0 }, rx), SEC), coordinator);
+    const report = recheck(ignored, evs);
+    assert.ok(!report.ok);
+    assert.ok(report.problems.includes('the ranking does not follow from the events'), JSON.stringify(report.problems));
+    assert.ok(report.problems.includes('the void list does not follow from the events'));
   });
 
   it('cannot disprove timing claims or omissions, but reports them', () => {

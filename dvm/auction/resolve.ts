@@ -9,6 +9,7 @@ import {
   commitmentHash,
   compareBids,
   isBidEventOf,
+  listedScore,
   parseBidCommitment,
   parseBidReveal,
   type AuctionOpen,
@@ -33,7 +34,7 @@ export interface Resolution {
   /** The commitments and the reveals considered, each in receive order (the result's `e` tags). */
   readonly commitments: readonly string[];
   readonly reveals: readonly string[];
-  /** Every valid bid, best first: lowest price, then lowest tie-break key (nostr/auction.ts). */
+  /** Every valid bid, best first: lowest price, then highest listed score, then lowest tie-break key (nostr/auction.ts). */
   readonly ranking: readonly RankedBid[];
   /** Every considered event that does not count, with the first reason that voids it. */
   readonly void: readonly VoidBid[];
@@ -70,6 +71,7 @@ export function resolveAuction(open: AuctionOpen, received: readonly Received[],
   for (const r of commits) {
     const c = parseBidCommitment(r.event);
     if (!c.ok || c.value.auctionId !== open.id) voided.set(r.event.id, 'malformed');
+    else if (open.minScore !== undefined && listedScore(open.scores, c.value.agent) < open.minScore) voided.set(r.event.id, 'low-score');
     else if (auctionPhase(open, r.receivedAt) !== 'commit') voided.set(r.event.id, 'late');
     else if (agents.has(c.value.agent)) voided.set(r.event.id, 'duplicate');
     else {
@@ -90,7 +92,7 @@ export function resolveAuction(open: AuctionOpen, received: readonly Received[],
   }
   for (const id of counted.keys()) if (!revealed.has(id)) voided.set(id, 'unrevealed');
 
-  bids.sort((a, b) => compareBids(open.id, a, b));
+  bids.sort((a, b) => compareBids(open.id, a, b, open.scores));
   const voidList: VoidBid[] = [];
   for (const r of [...commits, ...reveals]) {
     const reason = voided.get(r.event.id);
