@@ -13,6 +13,8 @@ export const dvmConfigSchema = z
     paymentTimeoutSeconds: z.number().int().min(10).default(600).describe('how long an invoice waits for payment'),
     chainTimeoutSeconds: z.number().int().min(1).default(120).describe('how long a job waits for the result of the job it chains on'),
     maxConcurrentAuctions: z.number().int().min(1).default(16).describe('auctions run at once; further jobs wait their turn in bidding (backpressure under load)'),
+    labels: z.boolean().default(true).describe('the coordinator publishes a NIP-32 job label (delivered, late or failed) for the agent after each job'),
+    lateAfterSeconds: z.number().int().min(1).default(60).describe('a job whose work took longer than this is labelled late instead of delivered'),
     lookbackSeconds: z.number().int().min(0).default(60).describe('requests this old are still picked up at start'),
     auction: z
       .object({

@@ -38,6 +38,8 @@ export interface PaymentPort {
   /** Resolves true once the invoice is paid (false if it expired or was cancelled). */
   waitPaid(paymentHash: string, signal: AbortSignal): Promise<boolean>;
   isPaid(paymentHash: string): Promise<boolean>;
+  /** A paid invoice and its preimage (the proof of payment a job label carries), or null. */
+  proof?(paymentHash: string): Promise<{ bolt11: string; preimage: string } | null>;
   /** Pays `agentMsat` of the job's escrow to the agent's account and the rest to the instance's fees. Idempotent per job. */
   release(jobId: string, agentAccount: string, agentMsat: number): Promise<void>;
   /** Returns the job's escrow to whoever paid it. Idempotent per job. */
@@ -61,7 +63,19 @@ export interface AuctionOutcome {
 export interface AuctionPort {
   /** Runs a sealed-bid second-price auction among `bidders` (agent pubkeys) for the job. */
   /** `attempt` counts from 0; a re-run after an auction without valid bids should give bidders longer windows. */
-  run(job: JobRequest, o: { maxMsat: number; bidders: readonly AgentPort[]; signal: AbortSignal; attempt?: number }): Promise<AuctionOutcome>;
+  /** `scores` and `minScore` go into the auction open event, so anyone re-checking it reaches the same winner. */
+  run(
+    job: JobRequest,
+    o: { maxMsat: number; bidders: readonly AgentPort[]; signal: AbortSignal; attempt?: number; scores?: ReadonlyMap<string, number>; minScore?: number },
+  ): Promise<AuctionOutcome>;
+}
+
+/** Agents' reputation as the DVM uses it: scores from the instance's reputation book. */
+export interface ReputationPort {
+  /** The agent's score, 0..1 (docs/reputation.md). */
+  score(pubkey: string): number;
+  /** The least score an agent needs to take part in an auction for this request kind. */
+  minScore(kind: number): number;
 }
 
 /** Pricing: what the customer is asked to pay for a job, before the auction (the reserve price). */

@@ -7,7 +7,8 @@ import type { Signer } from '../nostr/signer.js';
 import type { DvmConfig } from './config.js';
 import { resolveInputs } from './inputs.js';
 import type { JobRow, JobStore } from './jobs/store.js';
-import type { AgentPort, AuctionPort, PaymentPort, PricePort, RankedBid } from './ports.js';
+import type { AgentPort, AuctionPort, PaymentPort, PricePort, RankedBid, ReputationPort } from './ports.js';
+import { jobLabelTemplate, type Outcome } from '../reputation/labels.js';
 import { SkillError, type SkillJob } from './skill.js';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, ctx?: Record<string, unknown>) => void;
@@ -22,6 +23,8 @@ export interface DvmDeps {
   /** Signs the coordinator's feedback (payment-required, errors). */
   readonly coordinator: Signer;
   readonly config: DvmConfig;
+  /** Scores for eligibility and ties in auctions; without it every agent may bid. */
+  readonly reputation?: ReputationPort;
   readonly log?: Log;
   /** Publishes to the relays a request's `relays` tag names (besides our own). */
   readonly publishElsewhere?: (relays: readonly string[], e: NostrEvent) => Promise<void>;
@@ -277,6 +280,8 @@ export class Dvm {
     const req = this.request(job);
     const agents = this.capable(req.kind);
     if (agents.length === 0) throw new JobFailed(`no agent here serves kind ${req.kind} right now`);
+    // Before any payment: a job no agent here is reputable enough for is refused at once.
+    this.eligible(req, agents);
     const free = this.d.config.freeKinds.includes(req.kind);
     const price = free ? 0 : this.d.pricing.quoteMsat(req, agents) + this.d.config.feeMsat;
     if (req.bidMsat !== undefined && price > req.bidMsat) {
@@ -320,8 +325,9 @@ export class Dvm {
 
   private async runAuction(job: JobRow, signal: AbortSignal): Promise<void> {
     const req = this.request(job);
-    const bidders = this.capable(req.kind);
-    if (bidders.length === 0) throw new JobFailed(`no agent here serves kind ${req.kind} right now`);
+    const capable = this.capable(req.kind);
+    if (capable.length === 0) throw new JobFailed(`no agent here serves kind ${req.kind} right now`);
+    const { bidders, scores, minScore } = this.eligible(req, capable);
     const max = job.priceMsat > 0 ? job.priceMsat - this.d.config.feeMsat : (req.bidMsat ?? Number.MAX_SAFE_INTEGER);
     // The auction port may not honour the signal: stop waiting for it when the job is cancelled or the instance stops.
     const attempt = this.d.store.transitions(job.id).filter((t) => t.from === 'bidding' && t.to === 'bidding' && t.reason.startsWith(RERUN)).length;
@@ -329,7 +335,7 @@ export class Dvm {
     if (!(await this.auctionSlots.acquire(signal))) return;
     let out;
     try {
-      out = await unlessAborted(this.d.auction.run(req, { maxMsat: max, bidders, signal, attempt }), signal);
+      out = await unlessAborted(this.d.auction.run(req, { maxMsat: max, bidders, signal, attempt, ...(scores ? { scores } : {}), ...(minScore > 0 ? { minScore } : {}) }), signal);
     } finally {
       this.auctionSlots.release();
     }
@@ -350,6 +356,45 @@ export class Dvm {
     }, { ranking: out.ranking });
   }
 
+  /**
+   * The agents reputable enough for the job: the configured minimum for its kind, or the
+   * customer's `min-score` param if higher. Throws when none is.
+   */
+  private eligible(req: JobRequest, agents: readonly AgentPort[]): { bidders: AgentPort[]; scores?: ReadonlyMap<string, number>; minScore: number } {
+    const rep = this.d.reputation;
+    const asked = req.params.find(([k]) => k === 'min-score')?.[1];
+    let wanted = 0;
+    if (asked !== undefined) {
+      wanted = Number(asked);
+      if (asked.trim() === '' || !Number.isFinite(wanted) || wanted < 0 || wanted > 1) throw new JobFailed(`param min-score must be a number from 0 to 1, not ${JSON.stringify(asked)}`);
+    }
+    if (!rep) return { bidders: [...agents], minScore: 0 };
+    const minScore = Math.max(rep.minScore(req.kind), wanted);
+    const scores = new Map(agents.map((a) => [a.pubkey, rep.score(a.pubkey)]));
+    const bidders = agents.filter((a) => scores.get(a.pubkey)! >= minScore);
+    if (bidders.length === 0) {
+      const best = Math.max(...scores.values());
+      throw new JobFailed(`no agent here has the reputation this job asks for (score ${minScore.toFixed(4)}; the best is ${best.toFixed(4)})`);
+    }
+    return { bidders, scores, minScore };
+  }
+
+  /**
+   * The coordinator's job label (docs/protocol.md, "Job labels"): what happened, with the proof of
+   * payment when the job was paid. Best effort: a label that cannot be published fails no job.
+   */
+  private async labelJob(job: JobRow, agent: string, outcome: Outcome, resultId?: string): Promise<void> {
+    if (!this.d.config.labels) return;
+    try {
+      const proof = job.priceMsat > 0 && job.paymentHash && this.d.payments.proof ? await this.d.payments.proof(job.paymentHash) : null;
+      const t = jobLabelTemplate({ agent, request: job.id, ...(resultId ? { result: resultId } : {}), kind: job.kind, outcome, ...(proof ? { proof } : {}) });
+      const r = await this.d.client.publish(await this.d.coordinator.signEvent(t));
+      if (!r.ok) this.log('warn', 'job label not accepted', { job: job.id, answers: r.relays });
+    } catch (err) {
+      this.log('warn', 'job label failed', { job: job.id, error: (err as Error).message });
+    }
+  }
+
   /** Moves the job to the next bidder at that bidder's revealed price, or fails it. */
   private reassign(job: JobRow, why: string): void {
     const rest = JSON.parse(job.ranking ?? '[]') as RankedBid[];
@@ -366,13 +411,17 @@ export class Dvm {
     const agent = this.d.agents.find((a) => a.pubkey === job.agent);
     const req = this.request(job);
     const skill = agent?.skill(req.kind);
-    if (!agent || !skill || !agent.alive()) return this.reassign(job, 'the assigned agent is gone');
+    if (!agent || !skill || !agent.alive()) {
+      if (job.agent) await this.labelJob(job, job.agent, 'failed');
+      return this.reassign(job, 'the assigned agent is gone');
+    }
     if (job.state === 'executing') {
       // Resumed after a restart: if the result went out before the crash, do not publish another.
       const [done] = await this.d.client.query([{ kinds: [req.kind + 1000], authors: [agent.pubkey], '#e': [job.id], limit: 1 }], { timeoutMs: 3000 });
       if (done) {
         if (job.priceMsat > 0) await this.d.payments.release(job.id, agent.account, job.agentPriceMsat ?? 0);
         this.d.store.transition(job.id, 'delivered', `result ${done.id.slice(0, 12)} was already published`, { resultId: done.id });
+        await this.labelJob(job, agent.pubkey, 'delivered', done.id);
         return;
       }
     } else {
@@ -387,6 +436,7 @@ export class Dvm {
     }, 250);
     const both = AbortSignal.any([signal, stop.signal]);
     agent.jobStarted?.();
+    const started = Date.now();
     let ok = false;
     let content: string;
     let tags: readonly (readonly string[])[] = [];
@@ -418,6 +468,7 @@ export class Dvm {
       if (signal.aborted) return;
       if (err instanceof SkillError) throw err;
       // A crash, a timeout or a dead agent: the next bidder gets the job.
+      await this.labelJob(job, agent.pubkey, 'failed');
       return this.reassign(this.d.store.get(job.id)!, `${agent.name} failed (${(err as Error).message})`);
     } finally {
       clearTimeout(timeout);
@@ -433,6 +484,8 @@ export class Dvm {
     if (job.priceMsat > 0) await this.d.payments.release(job.id, agent.account, job.agentPriceMsat ?? 0);
     this.d.store.transition(job.id, 'delivered', `result ${result.id.slice(0, 12)} published`, { resultId: result.id });
     await this.feedback(this.d.store.get(job.id)!, 'success', 'delivered', undefined, agent.signer);
+    const late = Date.now() - started > this.d.config.lateAfterSeconds * 1000;
+    await this.labelJob(job, agent.pubkey, late ? 'late' : 'delivered', result.id);
   }
 
   /**

@@ -5,10 +5,13 @@
 //   node examples/send-job.mjs ws://127.0.0.1:7777 "Some long text to summarize ..."
 //
 // It posts a kind 5001 (summarization) request, prints the invoice from the `payment-required`
-// feedback and the command that pays it from a test account, then prints the result (kind 6001).
+// feedback and the command that pays it from a test account, then prints the result (kind 6001)
+// and the command that rates it (the customer's key is saved to ./customer.nsec for that).
+import { writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay';
 import { finalizeEvent, generateSecretKey } from 'nostr-tools/pure';
+import { nsecEncode } from 'nostr-tools/nip19';
 
 useWebSocketImplementation(WebSocket);
 
@@ -43,6 +46,9 @@ const done = new Promise((resolve) => {
         if (status === 'error') resolve();
       } else {
         console.log(`\nresult from ${e.pubkey.slice(0, 16)}…:\n${e.content}`);
+        // The customer's key, so that the customer can rate the job (a NIP-32 label, docs/reputation.md).
+        writeFileSync('customer.nsec', nsecEncode(sk) + '\n', { mode: 0o600 });
+        console.log(`\nrate it:  npx timmy job rate ${request.id} 5 --key-file customer.nsec`);
         resolve();
       }
     },

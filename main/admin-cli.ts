@@ -21,6 +21,7 @@ Commands:
   replay <id>          the job's history re-derived from its transitions and the events on the
                        relay that reference it (request, feedback, auction, result), in order
   approve <id>         let a job that waits for operator approval go on (to payment or bidding)
+  rate <id> <1-5>      publish your rating of a job you asked for (timmy job rate --help)
 
 Options:
   --data-dir <dir>     where data lives (default ./data)   env TIMMY_DATA_DIR

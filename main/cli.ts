@@ -6,6 +6,7 @@ import { VERSION } from './version.js';
 import { startInstance } from './instance.js';
 import { exportJsonl, importJsonl } from './transfer.js';
 import { AdminError, JOB_HELP, WALLET_HELP, jobCommand, walletCommand } from './admin-cli.js';
+import { AGENT_HELP, RATE_HELP, agentCommand, rateCommand } from './reputation-cli.js';
 
 const COMMON = `
 Options:
@@ -27,7 +28,8 @@ Commands:
   relay export    write every stored event as JSONL
   relay import    read JSONL events into the relay database
   wallet ...      the built-in wallet: balance, fund (test money), invoice, pay, decode
-  job ...         jobs: list, show, replay, approve
+  job ...         jobs: list, show, replay, approve, rate
+  agent ...       agents' reputation: list, show <npub|name>
   help [command]  show help for a command
 
 Run 'timmy <command> --help' for a command's options.`,
@@ -93,7 +95,7 @@ function flagsToConfig(v: { port?: string; 'http-port'?: string; host?: string; 
   return out;
 }
 
-/** `wallet` and `job` take their own options: only --data-dir, --config and --help are ours. */
+/** `wallet`, `job` and `agent` take their own options: only --data-dir, --config and --help are ours. */
 async function adminCommand(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const ours: Record<string, string> = {};
@@ -103,18 +105,26 @@ async function adminCommand(argv: string[]): Promise<number> {
     if ((a === '--data-dir' || a === '--config') && rest[i + 1] !== undefined) ours[a.slice(2)] = rest[++i]!;
     else theirs.push(a);
   }
+  const help = cmd === 'wallet' ? WALLET_HELP : cmd === 'agent' ? AGENT_HELP : theirs[0] === 'rate' ? RATE_HELP : JOB_HELP;
   if (theirs.length === 0 || theirs.includes('--help') || theirs.includes('-h')) {
-    console.log(cmd === 'wallet' ? WALLET_HELP : JOB_HELP);
+    console.log(help);
     return 0;
   }
   const { config } = loadConfig({ file: ours.config, env: process.env, flags: ours['data-dir'] ? { dataDir: ours['data-dir'] } : {} });
-  const lines = cmd === 'wallet' ? await walletCommand(config, theirs) : jobCommand(config, theirs);
+  const lines =
+    cmd === 'wallet'
+      ? await walletCommand(config, theirs)
+      : cmd === 'agent'
+        ? await agentCommand(config, theirs)
+        : theirs[0] === 'rate'
+          ? await rateCommand(config, theirs.slice(1))
+          : jobCommand(config, theirs);
   for (const l of lines) console.log(l);
   return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'wallet' || argv[0] === 'job') return adminCommand(argv);
+  if (argv[0] === 'wallet' || argv[0] === 'job' || argv[0] === 'agent') return adminCommand(argv);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

@@ -7,6 +7,7 @@ import { relayConfigSchema } from '../relay/config.js';
 import { walletConfigSchema } from '../wallet/config.js';
 import { dvmConfigSchema } from '../dvm/config.js';
 import { llmConfigSchema } from '../agents/llm/config.js';
+import { reputationConfigSchema } from '../reputation/config.js';
 
 const agentsConfigSchema = z
   .object({
@@ -30,6 +31,7 @@ export const configSchema = z
     dvm: dvmConfigSchema.default(dvmConfigSchema.parse({})),
     wallet: walletConfigSchema.default(walletConfigSchema.parse({})),
     llm: llmConfigSchema.default(llmConfigSchema.parse({})),
+    reputation: reputationConfigSchema.default(reputationConfigSchema.parse({})),
   })
   .strict();
 

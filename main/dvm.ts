@@ -7,9 +7,13 @@ import { getPublicKey } from '../nostr/verify.js';
 import { Dvm, type Log } from '../dvm/service.js';
 import { JobStore } from '../dvm/jobs/store.js';
 import { AuctionCoordinator } from '../dvm/auction/coordinator.js';
-import type { AuctionPort, PricePort } from '../dvm/ports.js';
+import type { AuctionPort, PricePort, ReputationPort } from '../dvm/ports.js';
 import { BuiltinWallet } from '../wallet/builtin.js';
 import { paymentPort } from '../wallet/payment-port.js';
+import { readBolt11 } from '../wallet/bolt11.js';
+import { ReputationBook } from '../reputation/book.js';
+import { ReputationService } from '../reputation/service.js';
+import { minScoreFor, scoreParams } from '../reputation/config.js';
 import { Keystore } from '../agents/identity/keystore.js';
 import { defaultSwarm, loadPersonas } from '../agents/personas/loader.js';
 import { builtinSkills } from '../agents/skills/index.js';
@@ -25,6 +29,7 @@ export interface Services {
   readonly wallet: BuiltinWallet;
   readonly swarm: Swarm;
   readonly dvm: Dvm;
+  readonly reputation: ReputationService;
   readonly coordinatorPubkey: string;
   close(): Promise<void>;
 }
@@ -52,14 +57,19 @@ export async function startServices(config: Config, client: NostrClient, o: { lo
     ...(config.agents.nip05Domain ? { nip05Domain: config.agents.nip05Domain } : {}),
     onError: (err, where) => o.log('warn', `${where}: ${(err as Error).message ?? String(err)}`),
   });
+  // Reputation first: its book is filled from the relay's history before the DVM takes jobs.
+  const book = new ReputationBook({ params: scoreParams(config.reputation), readInvoice: readBolt11 });
+  const reputation = new ReputationService({ client, book, onError: (err) => o.log('warn', `reputation: ${(err as Error).message}`) });
+  await reputation.start();
+  const reputationPort: ReputationPort = { score: (pk) => book.score(pk), minScore: (kind) => minScoreFor(config.reputation, kind) };
   const auctions = new AuctionCoordinator({ client, signer: coordinator, windows: config.dvm.auction });
   const auction: AuctionPort = {
-    async run(job, { maxMsat, bidders, attempt = 0 }) {
+    async run(job, { maxMsat, bidders, attempt = 0, scores, minScore }) {
       const units = Math.max(1, ...bidders.map((b) => b.skill(job.kind)?.units(quoteJob(job)) ?? 1));
       // Each bidder records its own win or loss when it reads the result event.
       const scale = 4 ** attempt;
       const out = await auctions.open(
-        { id: job.id, kind: job.kind, maxPrice: maxMsat, units: Math.ceil(units) },
+        { id: job.id, kind: job.kind, maxPrice: maxMsat, units: Math.ceil(units), ...(scores ? { scores } : {}), ...(minScore !== undefined ? { minScore } : {}) },
         { commitMs: config.dvm.auction.commitMs * scale, revealMs: config.dvm.auction.revealMs * scale },
       );
       return { resultId: out.result.id, ranking: out.ranking.map((b) => ({ agent: b.agent, priceMsat: b.price })), pricePaidMsat: out.pricePaid ?? null };
@@ -74,6 +84,7 @@ export async function startServices(config: Config, client: NostrClient, o: { lo
     payments: paymentPort(wallet),
     auction,
     pricing,
+    reputation: reputationPort,
     coordinator,
     config: config.dvm,
     log: o.log,
@@ -94,9 +105,11 @@ export async function startServices(config: Config, client: NostrClient, o: { lo
     wallet,
     swarm,
     dvm,
+    reputation,
     coordinatorPubkey,
     async close() {
       await dvm.stop();
+      reputation.stop();
       await swarm.stop();
       store.close();
       await wallet.close();

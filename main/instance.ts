@@ -10,6 +10,7 @@ import { serveRelay, type RelayServer } from '../relay/server.js';
 import { VERSION } from './version.js';
 import { startServices, type Services } from './dvm.js';
 import { startWebServer, type WebServer } from '../web/server.js';
+import { readBolt11 } from '../wallet/bolt11.js';
 
 export interface Instance {
   /** One line per listener, e.g. `relay listening on ws://127.0.0.1:7777`. */
@@ -36,12 +37,22 @@ async function startUpper(config: Config, client: NostrClient, relayUrl: string 
   if (!config.agents.enabled) return { listeners: [], close: async () => undefined };
   const services = await startServices(config, client, { log, ...(relayUrl ? { relayUrl } : {}) });
   let web: WebServer;
+  const names = () => Object.fromEntries(services.swarm.agents.map((a) => [a.name, a.pubkey]));
   try {
     web = await startWebServer({
       host: config.host,
       port: config.httpPort,
-      names: () => Object.fromEntries(services.swarm.agents.map((a) => [a.name, a.pubkey])),
+      names,
       relays: () => (relayUrl ? [relayUrl] : config.relays),
+      reputation: {
+        book: services.reputation.book,
+        readInvoice: readBolt11,
+        names,
+        publish: async (e) => {
+          const r = await client.publish(e);
+          return { ok: r.ok, message: r.relays.map((a) => a.message).join('; ') };
+        },
+      },
     });
   } catch (err) {
     await services.close();

@@ -194,19 +194,13 @@ function first<L extends Letter>(tags: readonly Bolt11Tag[], tag: L): TagValue[L
   return undefined;
 }
 
-/**
- * Decodes an invoice and checks its signature: against the `n` field when present, otherwise by
- * recovering the payee's key (a tampered invoice then names a different payee: compare `payee`).
- * Throws Bolt11Error for bad checksums, prefixes, amounts, fields and signatures, and for unknown
- * even (required) feature bits.
- */
-export function decodeBolt11(s: string): Bolt11Invoice {
+/** The fields of an invoice, its signature not checked yet. */
+function readFields(s: string) {
   const { hrp, words } = bech32ToWords(s);
   const { network, amountMsat } = parseHrp(hrp);
   if (words.length < 7 + 104) throw new Bolt11Error('too short');
   const body = words.slice(0, -104);
   const sigBytes = wordsToBytes(words.slice(-104), false);
-  const timestamp = wordsToInt(body.slice(0, 7));
   const tags: Bolt11Tag[] = [];
   for (let i = 7; i < body.length; ) {
     if (i + 3 > body.length) throw new Bolt11Error('truncated tagged field');
@@ -216,7 +210,31 @@ export function decodeBolt11(s: string): Bolt11Invoice {
     tags.push(readTag(code, body.slice(i + 3, i + 3 + len)));
     i += 3 + len;
   }
+  return { hrp, network, amountMsat, timestamp: wordsToInt(body.slice(0, 7)), body, sigBytes, tags };
+}
 
+/**
+ * Payment hash and amount of an invoice, without the signature check (a proof of payment is the
+ * preimage, whoever signed): fast enough to read many label proofs. Null if it is not an invoice.
+ */
+export function readBolt11(s: string): { paymentHash: string; amountMsat: number | null } | null {
+  try {
+    const f = readFields(s);
+    const paymentHash = first(f.tags, 'p');
+    return paymentHash === undefined ? null : { paymentHash, amountMsat: f.amountMsat };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Decodes an invoice and checks its signature: against the `n` field when present, otherwise by
+ * recovering the payee's key (a tampered invoice then names a different payee: compare `payee`).
+ * Throws Bolt11Error for bad checksums, prefixes, amounts, fields and signatures, and for unknown
+ * even (required) feature bits.
+ */
+export function decodeBolt11(s: string): Bolt11Invoice {
+  const { hrp, network, amountMsat, timestamp, body, sigBytes, tags } = readFields(s);
   const paymentHash = first(tags, 'p');
   if (paymentHash === undefined) throw new Bolt11Error('no payment hash (p field)');
   const description = first(tags, 'd') ?? null;

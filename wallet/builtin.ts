@@ -180,6 +180,11 @@ export class BuiltinWallet implements W.Wallet {
     return this.view(this.rec.invoice(paymentHash));
   }
 
+  async paymentProof(paymentHash: string): Promise<{ bolt11: string; preimage: string } | null> {
+    const row = this.rec.invoice(paymentHash);
+    return row && row.status === 'paid' && row.preimage !== null ? { bolt11: row.bolt11, preimage: row.preimage } : null;
+  }
+
   async cancelInvoice(paymentHash: string): Promise<W.InvoiceRecord> {
     const r = this.ledger.atomic(() => {
       const row = this.rec.invoice(paymentHash);

@@ -6,6 +6,7 @@ export interface JobPayments {
   invoiceForJob(jobId: string, amountMsat: number, description: string): Promise<{ bolt11: string; paymentHash: string }>;
   waitPaid(paymentHash: string, signal: AbortSignal): Promise<boolean>;
   isPaid(paymentHash: string): Promise<boolean>;
+  proof(paymentHash: string): Promise<{ bolt11: string; preimage: string } | null>;
   release(jobId: string, agentAccount: string, agentMsat: number): Promise<void>;
   refund(jobId: string, reason: string): Promise<void>;
 }
@@ -48,6 +49,8 @@ export function paymentPort(wallet: Wallet, o: PaymentPortOptions = {}): JobPaym
     async isPaid(paymentHash) {
       return (await wallet.lookupInvoice(paymentHash))?.status === 'paid';
     },
+
+    proof: (paymentHash) => wallet.paymentProof(paymentHash),
 
     /** `agentMsat` to the agent, the rest of the escrow (coordinator fee, auction surplus) to `fees`. */
     async release(jobId, agentAccount, agentMsat) {

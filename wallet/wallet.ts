@@ -149,6 +149,11 @@ export interface Wallet {
 
   createInvoice(p: CreateInvoiceParams): Promise<InvoiceRecord>;
   lookupInvoice(paymentHash: string): Promise<InvoiceRecord | null>;
+  /**
+   * For a paid invoice of ours: the invoice and its preimage, the proof of payment a job label
+   * carries (docs/protocol.md, "Job labels"). Null while unpaid or unknown.
+   */
+  paymentProof(paymentHash: string): Promise<{ bolt11: string; preimage: string } | null>;
   /** Cancels an open invoice (a later payment is refused). No-op for a cancelled one; paid ones throw. */
   cancelInvoice(paymentHash: string): Promise<InvoiceRecord>;
   /**

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildNostrJson } from '../nostr/nip05.js';
+import { reputationRoute, type ReputationApi } from './reputation-api.js';
 
 export interface WebServer {
   readonly url: string;
@@ -15,6 +16,8 @@ export interface WebOptions {
   /** name -> hex pubkey, read on every request so that a changed swarm shows at once. */
   readonly names: () => Readonly<Record<string, string>>;
   readonly relays: () => readonly string[];
+  /** Reputation endpoints (/api/agents..., /api/labels) when the agents run. */
+  readonly reputation?: ReputationApi;
 }
 
 const json = (res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) =>
@@ -23,6 +26,16 @@ const json = (res: http.ServerResponse, status: number, body: unknown, extra: Re
 export async function startWebServer(o: WebOptions): Promise<WebServer> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (o.reputation && url.pathname.startsWith('/api/')) {
+      reputationRoute(o.reputation, req, url, (status, body) => json(res, status, body))
+        .then((handled) => {
+          if (!handled) json(res, 404, { error: 'not found' });
+        })
+        .catch((err: unknown) => {
+          if (!res.headersSent) json(res, 500, { error: (err as Error).message });
+        });
+      return;
+    }
     if (url.pathname === '/.well-known/nostr.json') {
       // NIP-05: CORS open, and never a redirect.
       const cors = { 'access-control-allow-origin': '*' };
