@@ -31,6 +31,31 @@ function hrpExpand(hrp: string): number[] {
   return out;
 }
 
+/** True when `words` (data followed by the 6 checksum words) carry a valid bech32 checksum for `hrp`. */
+export function bech32ChecksumOk(hrp: string, words: readonly number[]): boolean {
+  // The same polymod as above, streamed (no arrays): invoices are long and read in bulk.
+  let chk = 1;
+  const step = (v: number) => {
+    const top = chk >>> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    if (top & 1) chk ^= 0x3b6a57b2;
+    if (top & 2) chk ^= 0x26508e6d;
+    if (top & 4) chk ^= 0x1ea119fa;
+    if (top & 8) chk ^= 0x3d4233dd;
+    if (top & 16) chk ^= 0x2a1462b3;
+  };
+  for (let i = 0; i < hrp.length; i++) step(hrp.charCodeAt(i) >> 5);
+  step(0);
+  for (let i = 0; i < hrp.length; i++) step(hrp.charCodeAt(i) & 31);
+  for (let i = 0; i < words.length; i++) step(words[i]!);
+  return chk >>> 0 === 1;
+}
+
+const VALUE_BY_CODE = new Int8Array(128).fill(-1);
+for (let i = 0; i < CHARSET.length; i++) VALUE_BY_CODE[CHARSET.charCodeAt(i)] = i;
+/** The 5-bit value of a lowercase bech32 character by its char code, or -1. */
+export const bech32CodeValue = (code: number): number => (code < 128 ? VALUE_BY_CODE[code]! : -1);
+
 function checksum(hrp: string, words: readonly number[]): number[] {
   const mod = polymod([...hrpExpand(hrp), ...words, 0, 0, 0, 0, 0, 0]) ^ 1;
   const out: number[] = [];

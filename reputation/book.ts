@@ -1,7 +1,8 @@
 // The reputation book: every job label seen, kept per agent with running sums, so a score is O(1)
-// to read as labels arrive (docs/reputation.md). Rare changes (a newer label replacing an older
-// one for the same job, a deletion, a rater's own standing moving, a contested payment proof) mark
-// the agent dirty and its sums are rebuilt from its observations on the next read.
+// to read as labels arrive (docs/reputation.md). Sums are kept per (agent, rater) too, so when a
+// rater's standing moves, each agent it rated is corrected by a delta, not recomputed. Rare
+// changes (a newer label replacing an older one for the same job, a deletion, a contested payment
+// proof) mark the agent dirty and its sums are rebuilt from its observations on the next read.
 import { compareNewestFirst, type NostrEvent } from '../nostr/nip01.js';
 import { readJobLabel, type IgnoreReason, type Observation, type Outcome, type ReadOptions } from './labels.js';
 import { DEFAULT_SCORE_PARAMS, scoreOf, standingFactor, wilsonLower, type ScoreParams, type ScoreValue } from './score.js';
@@ -49,6 +50,15 @@ export interface ReputationReport extends ScoreValue {
 /** Exponents are kept below this many half-lives from the reference time (2^600 is far from overflow). */
 const REBASE_HALF_LIVES = 600;
 
+/** Decayed evidence of one rater about one agent, before the rater's standing is applied. */
+interface RaterSums {
+  pg: number;
+  pb: number;
+  ug: number;
+  ub: number;
+  n: number;
+}
+
 class Subject {
   /** Every observation, by (rater, job): the newest counts (NIP-01 order), older ones wait in case it is deleted. */
   readonly byKey = new Map<string, Observation[]>();
@@ -60,6 +70,8 @@ class Subject {
   sg = 0;
   sb = 0;
   standDirty = false;
+  /** The standing value the sums of the agents this one rated were last brought to. */
+  standingShown = 0;
   // Score part: decayed sums relative to `ref`, weighted by each rater's standing.
   ref = 0;
   empty = true;
@@ -67,13 +79,16 @@ class Subject {
   pb = 0;
   ug = 0;
   ub = 0;
-  raters = new Map<string, number>();
+  byRater = new Map<string, RaterSums>();
   dirty = false;
+  /** Bumped whenever the set of observations or of paid ones changes (for the report cache). */
+  version = 0;
+  cached: { version: number; counts: ReputationReport['counts']; ordered: Observation[] } | undefined;
 
   current(): Observation[] {
     const out: Observation[] = [];
     for (const list of this.byKey.values()) if (list[0]) out.push(list[0]);
-    return out.sort(oldestFirst);
+    return out;
   }
 }
 
@@ -155,6 +170,7 @@ export class ReputationBook {
     let rated = this.ratedBy.get(ob.rater);
     if (!rated) this.ratedBy.set(ob.rater, (rated = new Set()));
     rated.add(ob.subject);
+    s.version++;
     const key = keyOf(ob);
     const list = s.byKey.get(key);
     if (list) {
@@ -174,7 +190,7 @@ export class ReputationBook {
         s.sg += ob.x;
         s.sb += 1 - ob.x;
         // Its standing moved: the labels it gave others weigh differently now.
-        this.propagate(ob.subject);
+        this.restand(ob.subject, s);
       } else {
         // The oldest label holding a payment proof owns it; a newcomer older than the holder takes it over.
         if (oldestFirst(ob, holder) < 0) return this.invalidate(ob.subject, s);
@@ -192,20 +208,35 @@ export class ReputationBook {
       list.splice(i, 1);
       if (list.length === 0) s.byKey.delete(key);
     }
+    s.version++;
     this.invalidate(subject, s);
   }
 
-  /** Both parts are rebuilt on the next read, and so are the agents it rated (its standing may move). */
+  /** The agent's sums are rebuilt on the next read; its standing now (others are corrected by a delta). */
   private invalidate(pubkey: string, s: Subject): void {
     s.standDirty = true;
     s.dirty = true;
-    this.propagate(pubkey);
+    this.restand(pubkey, s);
   }
 
-  private propagate(rater: string): void {
+  /**
+   * Brings the sums of every agent `rater` labelled up to its current standing: each gets
+   * (new − old standing) × its evidence from that rater. O(agents it rated), no recomputation.
+   */
+  private restand(rater: string, r: Subject): void {
+    if (r.standDirty) this.rebuildStanding(r);
+    const now = wilsonLower(r.sg, r.sb, this.params.z);
+    const d = now - r.standingShown;
+    if (d === 0) return;
+    r.standingShown = now;
     for (const t of this.ratedBy.get(rater) ?? []) {
       const ts = this.subjects.get(t);
-      if (ts) ts.dirty = true;
+      const e = ts?.byRater.get(rater);
+      if (!ts || !e || ts.dirty) continue;
+      ts.pg += d * e.pg;
+      ts.pb += d * e.pb;
+      ts.ug += d * e.ug;
+      ts.ub += d * e.ub;
     }
   }
 
@@ -213,8 +244,8 @@ export class ReputationBook {
   standing(pubkey: string): number {
     const s = this.subjects.get(pubkey);
     if (!s) return 0;
-    if (s.standDirty) this.rebuildStanding(s);
-    return wilsonLower(s.sg, s.sb, this.params.z);
+    if (s.standDirty) this.restand(pubkey, s);
+    return s.standingShown;
   }
 
   /** Payment claims and the paid record, from the agent's own labels, oldest first. */
@@ -222,7 +253,7 @@ export class ReputationBook {
     s.claims = new Map();
     s.paidIds = new Set();
     s.sg = s.sb = 0;
-    for (const ob of s.current()) {
+    for (const ob of s.current().sort(oldestFirst)) {
       if (ob.paymentHash === null) continue;
       const claim = `${ob.rater}|${ob.paymentHash}`;
       if (s.claims.has(claim)) continue;
@@ -232,9 +263,10 @@ export class ReputationBook {
       s.sb += 1 - ob.x;
     }
     s.standDirty = false;
+    s.version++;
   }
 
-  /** Adds one observation to the decayed, standing-weighted sums. */
+  /** Adds one observation to the decayed sums, per rater and weighted by the rater's standing. */
   private accumulate(s: Subject, ob: Observation): void {
     const H = this.halfLifeSeconds;
     if (s.empty) {
@@ -246,18 +278,31 @@ export class ReputationBook {
       s.pb *= f;
       s.ug *= f;
       s.ub *= f;
+      for (const e of s.byRater.values()) {
+        e.pg *= f;
+        e.pb *= f;
+        e.ug *= f;
+        e.ub *= f;
+      }
       s.ref = ob.createdAt;
     }
-    const w = standingFactor(this.standing(ob.rater)) * 2 ** ((ob.createdAt - s.ref) / H);
+    let e = s.byRater.get(ob.rater);
+    if (!e) s.byRater.set(ob.rater, (e = { pg: 0, pb: 0, ug: 0, ub: 0, n: 0 }));
+    const decay = 2 ** ((ob.createdAt - s.ref) / H);
+    const w = standingFactor(this.standing(ob.rater));
+    e.n++;
     if (s.paidIds.has(ob.id)) {
-      s.pg += w * ob.x;
-      s.pb += w * (1 - ob.x);
+      e.pg += decay * ob.x;
+      e.pb += decay * (1 - ob.x);
+      s.pg += w * decay * ob.x;
+      s.pb += w * decay * (1 - ob.x);
     } else {
-      const u = this.params.unpaidWeight;
-      s.ug += u * w * ob.x;
-      s.ub += u * w * (1 - ob.x);
+      const u = this.params.unpaidWeight * decay;
+      e.ug += u * ob.x;
+      e.ub += u * (1 - ob.x);
+      s.ug += w * u * ob.x;
+      s.ub += w * u * (1 - ob.x);
     }
-    s.raters.set(ob.rater, (s.raters.get(ob.rater) ?? 0) + 1);
   }
 
   /** Rebuilds an agent's sums from its current observations (standings of its raters as they are now). */
@@ -265,7 +310,7 @@ export class ReputationBook {
     if (s.standDirty) this.rebuildStanding(s);
     s.empty = true;
     s.ref = s.pg = s.pb = s.ug = s.ub = 0;
-    s.raters = new Map();
+    s.byRater = new Map();
     s.dirty = false;
     for (const ob of s.current()) this.accumulate(s, ob);
   }
@@ -283,37 +328,30 @@ export class ReputationBook {
     return scoreOf({ paidGood: s.pg * f, paidBad: s.pb * f, unpaidGood: s.ug * f, unpaidBad: s.ub * f }, this.params);
   }
 
-  /** Score and evidence: counts by rating and outcome, and the newest labels. */
+  /** Score and evidence: counts by rating and outcome, and the newest labels (cached until the labels change). */
   report(pubkey: string, o: { now?: number; last?: number } = {}): ReputationReport {
     const now = o.now ?? this.now();
     const v = this.value(pubkey, now);
     const s = this.subjects.get(pubkey);
-    const ratings = { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 };
-    const outcomes: Record<Outcome, number> = { delivered: 0, late: 0, failed: 0 };
-    let labels = 0;
-    let paid = 0;
-    const current: Observation[] = [];
-    for (const list of s?.byKey.values() ?? []) {
-      const ob = list[0];
-      if (!ob) continue;
-      current.push(ob);
-      labels++;
-      if (s!.paidIds.has(ob.id)) paid++;
-      if (ob.rating !== null) ratings[String(ob.rating) as keyof typeof ratings]++;
-      if (ob.outcome !== null) outcomes[ob.outcome]++;
+    let cache = s?.cached;
+    if (s && (!cache || cache.version !== s.version)) {
+      const ratings = { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 };
+      const outcomes: Record<Outcome, number> = { delivered: 0, late: 0, failed: 0 };
+      const ordered = s.current().sort(newestFirst);
+      let paid = 0;
+      for (const ob of ordered) {
+        if (s.paidIds.has(ob.id)) paid++;
+        if (ob.rating !== null) ratings[String(ob.rating) as keyof typeof ratings]++;
+        if (ob.outcome !== null) outcomes[ob.outcome]++;
+      }
+      const raters = new Set(ordered.map((ob) => ob.rater)).size;
+      cache = s.cached = { version: s.version, ordered, counts: { labels: ordered.length, paid, unpaid: ordered.length - paid, raters, ratings, outcomes } };
     }
-    const last = current
-      .sort(newestFirst)
+    const last = (cache?.ordered ?? [])
       .slice(0, o.last ?? 10)
       .map((ob) => ({ id: ob.id, rater: ob.rater, createdAt: ob.createdAt, job: ob.job, rating: ob.rating, outcome: ob.outcome, paid: s!.paidIds.has(ob.id) }));
-    return {
-      pubkey,
-      asOf: now,
-      ...v,
-      standing: this.standing(pubkey),
-      counts: { labels, paid, unpaid: labels - paid, raters: s?.raters.size ?? 0, ratings, outcomes },
-      last,
-    };
+    const empty = { labels: 0, paid: 0, unpaid: 0, raters: 0, ratings: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 }, outcomes: { delivered: 0, late: 0, failed: 0 } };
+    return { pubkey, asOf: now, ...v, standing: this.standing(pubkey), counts: cache?.counts ?? empty, last };
   }
 
   /** Agents with at least one counted label. */

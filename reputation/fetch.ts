@@ -60,11 +60,10 @@ export async function collectLabels(client: NostrClient, pubkey: string, o: Fetc
   const labels = new Map(about.map((e) => [e.id, e]));
   for (const part of chunks(raters, n)) for (const e of await queryAll(client, { kinds: [LABEL_KIND], '#p': part }, o)) labels.set(e.id, e);
   const authors = [...new Set([...labels.values()].map((e) => e.pubkey))];
-  const deletions: NostrEvent[] = [];
-  for (const part of chunks(authors, n)) deletions.push(...(await queryAll(client, { kinds: [5], authors: part, '#k': [String(LABEL_KIND)] }, o)));
-  // NIP-09 says deletions SHOULD carry a k tag, not MUST: also read the authors' untagged ones.
-  for (const part of chunks(authors, n)) deletions.push(...(await queryAll(client, { kinds: [5], authors: part }, o)));
-  return { labels: [...labels.values()], deletions };
+  // All the authors' deletions (NIP-09's `k` tag is a SHOULD, so filtering on it could miss some).
+  const deletions = new Map<string, NostrEvent>();
+  for (const part of chunks(authors, n)) for (const e of await queryAll(client, { kinds: [5], authors: part }, o)) deletions.set(e.id, e);
+  return { labels: [...labels.values()], deletions: [...deletions.values()] };
 }
 
 /** A fresh book from the given events: what any instance computes from the same labels. */
@@ -76,7 +75,7 @@ export function bookFrom(events: Iterable<NostrEvent>, deletions: Iterable<Nostr
 }
 
 /** Fetches and scores one agent from the client's relays. */
-export async function fetchReputation(client: NostrClient, pubkey: string, o: BookOptions & FetchOptions & { now?: number; last?: number }): Promise<ReputationReport> {
+export async function fetchReputation(client: NostrClient, pubkey: string, o: BookOptions & FetchOptions & { asOf?: number; last?: number }): Promise<ReputationReport> {
   const { labels, deletions } = await collectLabels(client, pubkey, o);
-  return bookFrom(labels, deletions, o).report(pubkey, { ...(o.now !== undefined ? { now: o.now } : {}), ...(o.last !== undefined ? { last: o.last } : {}) });
+  return bookFrom(labels, deletions, o).report(pubkey, { ...(o.asOf !== undefined ? { now: o.asOf } : {}), ...(o.last !== undefined ? { last: o.last } : {}) });
 }

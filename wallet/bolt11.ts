@@ -219,9 +219,18 @@ function readFields(s: string) {
  */
 export function readBolt11(s: string): { paymentHash: string; amountMsat: number | null } | null {
   try {
-    const f = readFields(s);
-    const paymentHash = first(f.tags, 'p');
-    return paymentHash === undefined ? null : { paymentHash, amountMsat: f.amountMsat };
+    const { hrp, words } = bech32ToWords(s);
+    const { amountMsat } = parseHrp(hrp);
+    const body = words.length - 104;
+    // Walk the tagged fields by type and length; decode only the payment hash (type 1, 52 words).
+    for (let i = 7; i + 3 <= body; ) {
+      const code = words[i]!;
+      const len = words[i + 1]! * 32 + words[i + 2]!;
+      if (i + 3 + len > body) return null;
+      if (code === TAG_CODE.p && len === 52) return { paymentHash: bytesToHex(wordsToBytes(words.slice(i + 3, i + 3 + len), false)), amountMsat };
+      i += 3 + len;
+    }
+    return null;
   } catch {
     return null;
   }

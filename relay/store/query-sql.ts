@@ -44,7 +44,9 @@ function build(f: Filter, ctx: QueryContext): { from: string; where: string[]; p
     const sorted = [...tags].sort((a, b) => a[1].length - b[1].length);
     const [name, values] = sorted[0]!;
     tags = sorted.slice(1);
-    from = 'tags t JOIN events e ON e.seq = t.seq';
+    // CROSS JOIN keeps the tag index as the outer loop: with a kinds filter too, SQLite otherwise
+    // may walk every event of the kind and check tags row by row (seen: 80 ms vs 0.3 ms per page).
+    from = 'tags t CROSS JOIN events e ON e.seq = t.seq';
     where.push(`t.name = ?`, `t.value IN (${marks(values.length)})`);
     params.push(name, ...values);
     if (f.since !== undefined) (where.push('t.created_at >= ?'), params.push(f.since));
@@ -56,8 +58,10 @@ function build(f: Filter, ctx: QueryContext): { from: string; where: string[]; p
   if (f.ids) (where.push(`e.id IN (${marks(f.ids.length)})`), params.push(...f.ids));
   if (f.authors) (where.push(`e.pubkey IN (${marks(f.authors.length)})`), params.push(...f.authors));
   if (f.kinds) (where.push(`e.kind IN (${marks(f.kinds.length)})`), params.push(...f.kinds));
-  if (f.since !== undefined) (where.push('e.created_at >= ?'), params.push(f.since));
-  if (f.until !== undefined) (where.push('e.created_at <= ?'), params.push(f.until));
+  // With the tag index driving, since/until are already on t.created_at (the same value).
+  const tagDriven = from.startsWith('tags t');
+  if (f.since !== undefined && !tagDriven) (where.push('e.created_at >= ?'), params.push(f.since));
+  if (f.until !== undefined && !tagDriven) (where.push('e.created_at <= ?'), params.push(f.until));
   for (const [name, values] of tags) {
     where.push(`EXISTS (SELECT 1 FROM tags x WHERE x.seq = e.seq AND x.name = ? AND x.value IN (${marks(values.length)}))`);
     params.push(name, ...values);
