@@ -160,6 +160,11 @@ export class Swarm {
   private sub: Subscription | undefined;
   private watching = false;
 
+  /** The domain of the agents' NIP-05 names, if configured. */
+  get nip05Domain(): string | undefined {
+    return this.o.nip05Domain;
+  }
+
   constructor(private readonly o: SwarmOptions) {
     this.agents = o.personas.filter((p) => p.enabled).map((p) => new Agent(p, this, o));
   }

@@ -8,6 +8,7 @@ import { walletConfigSchema } from '../wallet/config.js';
 import { dvmConfigSchema } from '../dvm/config.js';
 import { llmConfigSchema } from '../agents/llm/config.js';
 import { reputationConfigSchema } from '../reputation/config.js';
+import { webConfigSchema } from '../web/config.js';
 
 const agentsConfigSchema = z
   .object({
@@ -25,13 +26,14 @@ export const configSchema = z
     dataDir: z.string().default('./data').describe('where the databases live'),
     embeddedRelay: z.boolean().default(true).describe('run the embedded relay; false = use only `relays`'),
     relays: z.array(z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')).default([]).describe('remote relays: used beside the embedded relay (the DVM hears and publishes on both), or instead of it with embeddedRelay false'),
-    httpPort: z.number().int().min(0).max(65535).default(8080).describe('HTTP port (NIP-05 today, the dashboard later; 0 = pick a free one)'),
+    httpPort: z.number().int().min(0).max(65535).default(8080).describe('HTTP port of the dashboard, its JSON API and NIP-05 (0 = pick a free one)'),
     relay: relayConfigSchema.default(relayConfigSchema.parse({})),
     agents: agentsConfigSchema.default(agentsConfigSchema.parse({})),
     dvm: dvmConfigSchema.default(dvmConfigSchema.parse({})),
     wallet: walletConfigSchema.default(walletConfigSchema.parse({})),
     llm: llmConfigSchema.default(llmConfigSchema.parse({})),
     reputation: reputationConfigSchema.default(reputationConfigSchema.parse({})),
+    web: webConfigSchema.default(webConfigSchema.parse({})),
   })
   .strict();
 
@@ -53,7 +55,7 @@ function merge(a: Json, b: Json): Json {
   return out;
 }
 
-/** Env vars we read: TIMMY_DATA_DIR, TIMMY_HOST, TIMMY_PORT, TIMMY_HTTP_PORT, TIMMY_RELAYS (comma-separated). */
+/** Env vars we read: TIMMY_DATA_DIR, TIMMY_HOST, TIMMY_PORT, TIMMY_HTTP_PORT, TIMMY_RELAYS and TIMMY_ADMINS (comma-separated). */
 export function fromEnv(env: NodeJS.ProcessEnv): Json {
   const out: Json = {};
   if (env.TIMMY_DATA_DIR) out.dataDir = env.TIMMY_DATA_DIR;
@@ -61,6 +63,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Json {
   if (env.TIMMY_PORT) out.port = Number(env.TIMMY_PORT);
   if (env.TIMMY_HTTP_PORT) out.httpPort = Number(env.TIMMY_HTTP_PORT);
   if (env.TIMMY_RELAYS) out.relays = env.TIMMY_RELAYS.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.TIMMY_ADMINS) out.web = { admins: env.TIMMY_ADMINS.split(',').map((s) => s.trim()).filter(Boolean) };
   return out;
 }
 

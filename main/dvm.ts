@@ -29,6 +29,8 @@ export interface Services {
   readonly wallet: BuiltinWallet;
   readonly swarm: Swarm;
   readonly dvm: Dvm;
+  /** The DVM's job store (this process's connection: its changes are announced live). */
+  readonly jobs: JobStore;
   readonly reputation: ReputationService;
   readonly coordinatorPubkey: string;
   close(): Promise<void>;
@@ -105,6 +107,7 @@ export async function startServices(config: Config, client: NostrClient, o: { lo
     wallet,
     swarm,
     dvm,
+    jobs: store,
     reputation,
     coordinatorPubkey,
     async close() {

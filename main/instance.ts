@@ -11,6 +11,8 @@ import { VERSION } from './version.js';
 import { startServices, type Services } from './dvm.js';
 import { startWebServer, type WebServer } from '../web/server.js';
 import { readBolt11 } from '../wallet/bolt11.js';
+import type { RelayStats } from '../web/deps.js';
+import { relayStatsOf } from './relay-stats.js';
 
 export interface Instance {
   /** One line per listener, e.g. `relay listening on ws://127.0.0.1:7777`. */
@@ -33,7 +35,12 @@ const log = (level: 'info' | 'warn' | 'error', msg: string, ctx?: Record<string,
 };
 
 /** Agents + DVM + the HTTP server on top of a NostrClient; listeners and a close function. */
-async function startUpper(config: Config, client: NostrClient, relayUrl: string | undefined): Promise<{ services?: Services; web?: WebServer; listeners: string[]; close(): Promise<void> }> {
+async function startUpper(
+  config: Config,
+  client: NostrClient,
+  relayUrl: string | undefined,
+  relayStats: (() => Promise<RelayStats>) | undefined,
+): Promise<{ services?: Services; web?: WebServer; listeners: string[]; close(): Promise<void> }> {
   if (!config.agents.enabled) return { listeners: [], close: async () => undefined };
   const services = await startServices(config, client, { log, ...(relayUrl ? { relayUrl } : {}) });
   let web: WebServer;
@@ -42,12 +49,20 @@ async function startUpper(config: Config, client: NostrClient, relayUrl: string 
     web = await startWebServer({
       host: config.host,
       port: config.httpPort,
+      config: config.web,
       names,
       relays: () => (relayUrl ? [relayUrl] : config.relays),
-      reputation: {
+      ...(relayUrl ? { relayUrl } : {}),
+      ...(relayStats ? { relayStats } : {}),
+      app: {
+        client,
+        swarm: services.swarm,
+        dvm: services.dvm,
+        jobs: services.jobs,
+        wallet: services.wallet,
         book: services.reputation.book,
+        coordinatorPubkey: services.coordinatorPubkey,
         readInvoice: readBolt11,
-        names,
         publish: async (e) => {
           const r = await client.publish(e);
           return { ok: r.ok, message: r.relays.map((a) => a.message).join('; ') };
@@ -61,7 +76,7 @@ async function startUpper(config: Config, client: NostrClient, relayUrl: string 
   return {
     services,
     web,
-    listeners: [`web listening on ${web.url}`, `agents: ${services.swarm.agents.map((a) => a.name).join(', ')}`],
+    listeners: [`dashboard on ${web.url}`, `agents: ${services.swarm.agents.map((a) => a.name).join(', ')}`],
     async close() {
       await web.close();
       await services.close();
@@ -69,14 +84,17 @@ async function startUpper(config: Config, client: NostrClient, relayUrl: string 
   };
 }
 
+/** A listener line (printed on stdout), as opposed to a note (stderr). */
+const isListener = (l: string): boolean => l.includes('listening on') || l.startsWith('dashboard on');
+
 export async function startInstance(config: Config): Promise<Instance> {
   if (!config.embeddedRelay) {
     if (config.relays.length === 0) throw new Error('embeddedRelay is false and no relays are configured: set "relays" in the config');
     const client = new WsClient(config.relays);
-    const upper = await startUpper(config, client, undefined);
+    const upper = await startUpper(config, client, undefined, undefined);
     return {
-      listeners: upper.listeners.filter((l) => l.includes('listening')),
-      notes: [`using remote relays: ${config.relays.join(', ')}`, ...upper.listeners.filter((l) => !l.includes('listening'))],
+      listeners: upper.listeners.filter(isListener),
+      notes: [`using remote relays: ${config.relays.join(', ')}`, ...upper.listeners.filter((l) => !isListener(l))],
       relay: undefined,
       relayUrl: config.relays[0],
       client,
@@ -100,7 +118,7 @@ export async function startInstance(config: Config): Promise<Instance> {
   const client: NostrClient = config.relays.length > 0 ? new MultiClient([inProcess, new WsClient(config.relays)]) : inProcess;
   let upper;
   try {
-    upper = await startUpper(config, client, server.url);
+    upper = await startUpper(config, client, server.url, relayStatsOf(relay));
   } catch (err) {
     await client.close();
     await server.close();
@@ -108,9 +126,9 @@ export async function startInstance(config: Config): Promise<Instance> {
     throw err;
   }
   return {
-    listeners: [`relay listening on ${server.url}`, ...upper.listeners.filter((l) => l.includes('listening'))],
+    listeners: [`relay listening on ${server.url}`, ...upper.listeners.filter(isListener)],
     notes: [
-      ...upper.listeners.filter((l) => !l.includes('listening')),
+      ...upper.listeners.filter((l) => !isListener(l)),
       ...(config.relays.length > 0 ? [`also using remote relays: ${config.relays.join(', ')}`] : []),
     ],
     relay,

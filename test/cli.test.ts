@@ -177,7 +177,7 @@ describe('timmy relay / start', () => {
         for (let i = 0; i < 100 && lines(r.out.stdout).length < 2; i++) await new Promise((w) => setTimeout(w, 50));
         const out = lines(r.out.stdout);
         assert.equal(out.length, 2, r.out.stdout);
-        assert.match(out[1] ?? '', /^web listening on http:\/\/127\.0\.0\.1:\d+$/);
+        assert.match(out[1] ?? '', /^dashboard on http:\/\/127\.0\.0\.1:\d+$/);
         const e = new Keys().sign({ kind: 1, content: 'timmy start' });
         const c = await RawClient.connect(r.url);
         assert.deepEqual(await c.publish(e), { ok: true, message: '' });

@@ -101,7 +101,7 @@ describe('DVM end to end', () => {
   });
 
   it('serves NIP-05 for the agents with CORS and no redirect', async () => {
-    const web = /^web listening on (http:\/\/\S+)$/.exec(inst.listeners.find((l) => l.startsWith('web')) ?? '')?.[1];
+    const web = /^dashboard on (http:\/\/\S+)$/.exec(inst.listeners.find((l) => l.startsWith('dashboard')) ?? '')?.[1];
     assert.ok(web);
     const scribe = inst.services!.swarm.agents.find((a) => a.name === 'scribe')!;
     const res = await fetch(`${web}/.well-known/nostr.json?name=scribe`, { redirect: 'manual' });

@@ -18,6 +18,8 @@ import { Customer, FUNDS, Keys, SAMPLE_TEXT, checkBooks, startTestInstance, stat
 import { emptyDir, runCli } from './support/cli.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
 import { label } from './support/labels.js';
+import { finalizeEvent } from '../nostr/verify.js';
+import { authorizationHeader, httpAuthTemplate } from '../nostr/nip98.js';
 
 const labelsFor = (t: TestInstance, job: string) => t.inst.client.query([{ kinds: [1985], '#e': [job] }]);
 
@@ -33,7 +35,7 @@ describe('reputation from job labels', () => {
 
   before(async () => {
     t = await startTestInstance({ reputation: { minScoreByKind: { '5400': 0.99 } } });
-    webUrl = /web listening on (\S+)/.exec(t.inst.listeners.join('\n'))![1]!;
+    webUrl = /dashboard on (\S+)/.exec(t.inst.listeners.join('\n'))![1]!;
     c = new Customer(t.inst.relayUrl!);
     account = `customer:${c.pk.slice(0, 16)}`;
     await t.wallet.fund(account, FUNDS, 'test funds');
@@ -181,14 +183,25 @@ describe('reputation from job labels', () => {
     assert.equal(byNpub.last.length, 3);
     assert.equal(byName.counts.labels, byNpub.counts.labels);
 
-    const post = (body: string) => fetch(`${webUrl}/api/labels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const k = new Keys();
+    // Writes need a user: a NIP-98 header signed by the label's author (or a dashboard session).
+    const post = (body: string, signer: Keys | null = k) =>
+      fetch(`${webUrl}/api/labels`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(signer ? { authorization: authorizationHeader(finalizeEvent(httpAuthTemplate({ url: `${webUrl}/api/labels`, method: 'POST', body }), signer.sk)) } : {}),
+        },
+        body,
+      });
     const good = label(k.sk, { agent, rating: 4 });
+    assert.equal((await post(JSON.stringify(good), null)).status, 401);
     const ok = await post(JSON.stringify(good));
     assert.equal(ok.status, 202);
     assert.deepEqual(((await ok.json()) as { subjects: string[] }).subjects, [agent]);
     assert.equal((await post('{not json')).status, 400);
     assert.equal((await post(JSON.stringify({ ...good, content: 'tampered' }))).status, 400);
+    assert.equal((await post(JSON.stringify(label(new Keys().sk, { agent, rating: 4 })))).status, 403); // someone else's label
     const wrong = await post(JSON.stringify(k.sign({ kind: 1985, tags: [['L', JOB_NAMESPACE], ['l', 'rating/0', JOB_NAMESPACE], ['p', agent]] })));
     assert.equal(wrong.status, 422);
     assert.match(((await wrong.json()) as { error: string }).error, /bad-rating/);

@@ -278,6 +278,11 @@ export class BuiltinWallet implements W.Wallet {
     return this.rec.escrow(jobId) ?? null;
   }
 
+  /** The newest `limit` escrows (1 to 1000), newest first, whatever their status. */
+  async escrows(limit = 100): Promise<W.EscrowRecord[]> {
+    return this.rec.recentEscrows(Math.min(1000, Math.max(1, Math.floor(limit) || 1)));
+  }
+
   /** Marks open invoices past their expiry as expired (the poller calls this); returns how many. */
   expireDue(): number {
     const now = this.ledger.clock.now();

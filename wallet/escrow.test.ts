@@ -117,6 +117,21 @@ describe('escrow', () => {
     assert.equal(w.ledger.audit().totalMsat, 0);
   });
 
+  it('lists escrows newest first, whatever their status, up to a limit', async () => {
+    const w = t.wallet;
+    assert.deepEqual(await w.escrows(), []);
+    await paidJob('jobA', 1000);
+    await w.hold({ jobId: 'jobB', fromAccount: 'customer:c1', amountMsat: 2000 });
+    await paidJob('jobC', 3000);
+    await w.release({ jobId: 'jobA', toAccount: 'agent:a', amountMsat: 900, feeMsat: 100 });
+    await w.refund('jobB', 'nobody bid');
+    const all = await w.escrows();
+    assert.deepEqual(all.map((e) => [e.jobId, e.status]), [['jobC', 'held'], ['jobB', 'refunded'], ['jobA', 'released']]);
+    assert.deepEqual(all[2], await w.getEscrow('jobA'));
+    assert.equal(all[1]?.reason, 'nobody bid');
+    assert.deepEqual((await w.escrows(2)).map((e) => e.jobId), ['jobC', 'jobB']);
+  });
+
   it('survives a restart mid-escrow', async () => {
     await paidJob('job11', 8000);
     await t.wallet.close();

@@ -123,6 +123,30 @@ describe('ledger', () => {
     assert.equal(ledger.audit().totalMsat, 0);
   });
 
+  it('lists the newest entries first, with their transaction, up to a limit', () => {
+    assert.deepEqual(ledger.recentEntries(), []);
+    fund('user:alice', 5000, 'fund:a');
+    clock.advance(10);
+    ledger.post({ key: 'transfer:1', kind: 'transfer', memo: 'for lunch', entries: [{ account: 'user:alice', amountMsat: -3000 }, { account: 'agent:bob', amountMsat: 3000 }] });
+    const all = ledger.recentEntries(100);
+    assert.equal(all.length, 4);
+    assert.deepEqual(all.map((e) => [e.txId, e.account, e.amountMsat]), [
+      [2, 'user:alice', -3000],
+      [2, 'agent:bob', 3000],
+      [1, 'user:alice', 5000],
+      [1, 'external', -5000],
+    ]);
+    const [first] = all;
+    assert.equal(first?.txKind, 'transfer');
+    assert.equal(first?.memo, 'for lunch');
+    assert.equal(first?.key, 'transfer:1');
+    assert.equal(first?.at, clock.now());
+    assert.equal(all[3]?.at, clock.now() - 10);
+    assert.equal(ledger.recentEntries(1).length, 1);
+    assert.equal(ledger.recentEntries(0).length, 1); // at least one
+    assert.equal(ledger.recentEntries(5000).length, 4);
+  });
+
   it('formats and parses sats with msat precision', () => {
     assert.equal(formatSats(1500), '1.5');
     assert.equal(formatSats(2000), '2');

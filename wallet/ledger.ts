@@ -41,6 +41,20 @@ export interface AccountBalance {
   readonly balanceMsat: number;
 }
 
+/** One ledger entry with its transaction, as listed for people (the dashboard). */
+export interface LedgerEntry {
+  readonly id: number;
+  readonly txId: number;
+  /** The transaction's time, unix seconds. */
+  readonly at: number;
+  readonly txKind: TxKind;
+  /** The transaction's idempotency key (`invoice:<hash>`, `escrow:<job>:release`, ...). */
+  readonly key: string;
+  readonly memo: string;
+  readonly account: AccountId;
+  readonly amountMsat: number;
+}
+
 export interface Audit {
   /** Sum of every entry: always 0. */
   readonly totalMsat: number;
@@ -164,6 +178,17 @@ export class Ledger {
     return this.db
       .prepare<[], AccountBalance>('SELECT id AS account, kind, balance_msat AS balanceMsat FROM accounts ORDER BY id')
       .all();
+  }
+
+  /** The newest `limit` entries (1 to 1000), newest first; a transaction's entries stay together. */
+  recentEntries(limit = 100): LedgerEntry[] {
+    const n = Math.min(1000, Math.max(1, Math.floor(limit) || 1));
+    return this.db
+      .prepare<[number], LedgerEntry>(
+        `SELECT e.id, e.tx_id AS txId, t.created_at AS at, t.kind AS txKind, t.idempotency_key AS key, t.memo, e.account, e.amount_msat AS amountMsat
+         FROM entries e JOIN transactions t ON t.id = e.tx_id ORDER BY e.tx_id DESC, e.id DESC LIMIT ?`,
+      )
+      .all(n);
   }
 
   /** Checks the books: all entries sum to zero, per transaction and in all, and stored balances match the entries. */

@@ -53,6 +53,7 @@ export class Records {
       ),
       maxTxId: db.prepare<[], { m: number | null }>('SELECT MAX(id) AS m FROM transactions'),
       escrow: db.prepare<[string], EscrowRecord>(`SELECT ${ESCROW_COLS} FROM escrows WHERE job_id = ?`),
+      recentEscrows: db.prepare<[number], EscrowRecord>(`SELECT ${ESCROW_COLS} FROM escrows ORDER BY hold_tx_id DESC LIMIT ?`),
       insertEscrow: db.prepare(
         `INSERT INTO escrows (job_id, payer, amount_msat, status, hold_tx_id, created_at) VALUES (?, ?, ?, 'held', ?, ?)`,
       ),
@@ -113,6 +114,11 @@ export class Records {
 
   escrow(jobId: string): EscrowRecord | undefined {
     return this.s.escrow.get(jobId) as (EscrowRecord & { status: EscrowStatus }) | undefined;
+  }
+
+  /** The newest `limit` escrows (by when they were held), newest first. */
+  recentEscrows(limit: number): EscrowRecord[] {
+    return this.s.recentEscrows.all(limit);
   }
 
   insertEscrow(jobId: string, payer: string, amountMsat: number, holdTxId: number, now: number): void {

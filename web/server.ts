@@ -1,68 +1,89 @@
-// The instance's HTTP server. Today it serves NIP-05 (`/.well-known/nostr.json`) for the agents;
-// the dashboard and the JSON API come with the web issue. Node's http, no framework.
+// The instance's HTTP server: the dashboard (server-rendered pages, live over SSE), the JSON API,
+// NIP-05, and the scripts and styles they need, all from this process (docs/web.md).
+// Node's http with a small router: the surface is small and every dependency is one more thing
+// to audit on an operator's machine.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildNostrJson } from '../nostr/nip05.js';
-import { reputationRoute, type ReputationApi } from './reputation-api.js';
+import { Assets } from './assets.js';
+import { Auth } from './auth.js';
+import type { WebDeps } from './deps.js';
+import { HttpError, Router, sendJson } from './http.js';
+import { LiveFeed } from './live.js';
+import type { WebContext } from './context.js';
+import { registerApi } from './api/index.js';
+import { registerPages } from './pages/index.js';
 
 export interface WebServer {
   readonly url: string;
+  readonly auth: Auth;
   close(): Promise<void>;
 }
 
-export interface WebOptions {
-  readonly host: string;
-  readonly port: number;
-  /** name -> hex pubkey, read on every request so that a changed swarm shows at once. */
-  readonly names: () => Readonly<Record<string, string>>;
-  readonly relays: () => readonly string[];
-  /** Reputation endpoints (/api/agents..., /api/labels) when the agents run. */
-  readonly reputation?: ReputationApi;
+
+function nip05(deps: WebDeps, req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+  // NIP-05: CORS open, and never a redirect.
+  const cors = { 'access-control-allow-origin': '*' };
+  if (req.method === 'OPTIONS') return void res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET' }).end();
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' }, cors);
+  const names = deps.names();
+  const relays = Object.fromEntries(Object.values(names).map((pk) => [pk, [...deps.relays()]]));
+  const name = url.searchParams.get('name');
+  try {
+    sendJson(res, 200, buildNostrJson(names, relays, name !== null ? { only: name } : {}), cors);
+  } catch (err) {
+    sendJson(res, 500, { error: (err as Error).message }, cors);
+  }
 }
 
-const json = (res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) =>
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...extra }).end(JSON.stringify(body));
+export async function startWebServer(deps: WebDeps): Promise<WebServer> {
+  const assets = new Assets();
+  const auth = new Auth(deps.config);
+  const live = new LiveFeed(deps.app);
+  const ctx: WebContext = { deps, auth, live };
+  const api = new Router();
+  registerApi(api, ctx);
+  const pages = new Router();
+  registerPages(pages, ctx);
 
-export async function startWebServer(o: WebOptions): Promise<WebServer> {
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (o.reputation && url.pathname.startsWith('/api/')) {
-      reputationRoute(o.reputation, req, url, (status, body) => json(res, status, body))
-        .then((handled) => {
-          if (!handled) json(res, 404, { error: 'not found' });
-        })
-        .catch((err: unknown) => {
-          if (!res.headersSent) json(res, 500, { error: (err as Error).message });
-        });
-      return;
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return sendJson(res, 400, { error: 'bad request URL' });
     }
-    if (url.pathname === '/.well-known/nostr.json') {
-      // NIP-05: CORS open, and never a redirect.
-      const cors = { 'access-control-allow-origin': '*' };
-      if (req.method === 'OPTIONS') return void res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET' }).end();
-      if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' }, cors);
-      const names = o.names();
-      const relays = Object.fromEntries(Object.values(names).map((pk) => [pk, [...o.relays()]]));
-      const name = url.searchParams.get('name');
-      try {
-        return json(res, 200, buildNostrJson(names, relays, name !== null ? { only: name } : {}), cors);
-      } catch (err) {
-        return json(res, 500, { error: (err as Error).message }, cors);
-      }
-    }
-    if (url.pathname === '/health') return json(res, 200, { ok: true });
-    json(res, 404, { error: 'not found' });
+    const path = url.pathname;
+    if (path === '/.well-known/nostr.json') return nip05(deps, req, res, url);
+    if (path === '/health') return sendJson(res, 200, { ok: true });
+    if (path.startsWith('/assets/') && (req.method === 'GET' || req.method === 'HEAD') && assets.serve(path.slice(8), req, res)) return;
+    const router = path.startsWith('/api/') ? api : pages;
+    router
+      .handle(req, res, url)
+      .then((handled) => {
+        if (!handled) sendJson(res, 404, { error: 'not found' });
+      })
+      .catch((err: unknown) => {
+        if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message });
+        sendJson(res, 500, { error: `internal error: ${(err as Error).message}` });
+      });
   });
+  // A slow or idle client must not hold sockets forever; SSE streams are long-lived by design.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
+    server.listen(deps.port, deps.host, () => resolve());
   });
+  live.start();
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${host}:${addr.port}`,
+    auth,
     close: () =>
       new Promise<void>((r) => {
+        live.stop();
         server.closeAllConnections();
         server.close(() => r());
       }),

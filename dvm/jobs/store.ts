@@ -65,6 +65,10 @@ const MIGRATIONS = [
      data TEXT
    );
    CREATE INDEX transitions_job ON transitions(job_id, seq);`,
+  // v2: the dashboard lists a customer's jobs and an agent's recent jobs.
+  `CREATE INDEX jobs_customer ON jobs(customer, created_at);
+   CREATE INDEX jobs_agent ON jobs(agent, created_at) WHERE agent IS NOT NULL;
+   CREATE INDEX jobs_created ON jobs(created_at);`,
 ];
 
 type Raw = Record<string, unknown>;
@@ -99,8 +103,18 @@ const COLUMNS: Record<keyof JobPatch, string> = {
   resultId: 'result_id',
 };
 
+/** A job's change as it happens in this process (for live views; other processes poll). */
+export interface JobChange {
+  readonly id: string;
+  readonly kind: number;
+  readonly customer: string;
+  readonly state: JobState;
+  readonly reason: string;
+}
+
 export class JobStore {
   private readonly db: Database.Database;
+  private readonly listeners = new Set<(c: JobChange) => void>();
 
   constructor(path: string, private readonly now: () => number = () => Date.now()) {
     this.db = new Database(path);
@@ -115,6 +129,38 @@ export class JobStore {
         this.db.pragma(`user_version = ${v + i + 1}`);
       })(),
     );
+  }
+
+  /** Calls `cb` after every create and transition committed through this store object. */
+  onChange(cb: (c: JobChange) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  private emit(c: JobChange): void {
+    for (const l of this.listeners) {
+      try {
+        l(c);
+      } catch {
+        // a listener's failure is its own; the job goes on
+      }
+    }
+  }
+
+  /** Jobs of one customer, newest first. */
+  listByCustomer(customer: string, limit = 100): JobRow[] {
+    return (this.db.prepare('SELECT * FROM jobs WHERE customer = ? ORDER BY created_at DESC LIMIT ?').all(customer, limit) as Raw[]).map(toRow);
+  }
+
+  /** Jobs assigned to one agent (by pubkey), newest first. */
+  listByAgent(agent: string, limit = 20): JobRow[] {
+    return (this.db.prepare('SELECT * FROM jobs WHERE agent = ? ORDER BY created_at DESC LIMIT ?').all(agent, limit) as Raw[]).map(toRow);
+  }
+
+  /** How many jobs are in each state. */
+  countByState(): Partial<Record<JobState, number>> {
+    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
   get(id: string): JobRow | undefined {
@@ -144,7 +190,7 @@ export class JobStore {
   /** Records a new job in `received`; false if it was already known (requests are idempotent by id). */
   create(j: { id: string; kind: number; customer: string; request: string }, reason: string): boolean {
     const at = this.now();
-    return this.db.transaction(() => {
+    const created = this.db.transaction(() => {
       const info = this.db
         .prepare("INSERT OR IGNORE INTO jobs (id, kind, customer, state, request, created_at, updated_at) VALUES (?, ?, ?, 'received', ?, ?, ?)")
         .run(j.id, j.kind, j.customer, j.request, at, at);
@@ -152,12 +198,14 @@ export class JobStore {
       this.db.prepare('INSERT INTO transitions (job_id, from_state, to_state, reason, at, data) VALUES (?, NULL, ?, ?, ?, NULL)').run(j.id, 'received', reason, at);
       return true;
     })();
+    if (created) this.emit({ id: j.id, kind: j.kind, customer: j.customer, state: 'received', reason });
+    return created;
   }
 
   /** Moves a job to `to` (checked against the state machine), with optional field changes, atomically. */
   transition(id: string, to: JobState, reason: string, patch: JobPatch = {}, data?: unknown): JobRow {
     const at = this.now();
-    return this.db.transaction(() => {
+    const row = this.db.transaction(() => {
       const cur = this.get(id);
       if (!cur) throw new Error(`unknown job ${id}`);
       checkTransition(cur.state, to);
@@ -173,6 +221,8 @@ export class JobStore {
         .run(id, cur.state, to, reason, at, data === undefined ? null : JSON.stringify(data));
       return this.get(id)!;
     })();
+    this.emit({ id, kind: row.kind, customer: row.customer, state: to, reason });
+    return row;
   }
 
   /** Field changes without a state change (e.g. recording the invoice). */

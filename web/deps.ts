@@ -1,0 +1,50 @@
+// What the web layer is given by the composition root (main/instance.ts). Everything below web/
+// may be used directly (the layering allows it); grouping it here keeps the wiring in one place.
+import type { NostrClient } from '../nostr/client.js';
+import type { NostrEvent } from '../nostr/nip01.js';
+import type { Swarm } from '../agents/swarm.js';
+import type { Dvm } from '../dvm/service.js';
+import type { JobStore } from '../dvm/jobs/store.js';
+import type { BuiltinWallet } from '../wallet/builtin.js';
+import type { ReputationBook } from '../reputation/book.js';
+import type { ReadOptions } from '../reputation/labels.js';
+import type { WebConfig } from './config.js';
+
+export interface RelayStats {
+  readonly connections: number;
+  readonly subscriptions: number;
+  readonly eventsAccepted: number;
+  readonly eventsRejected: number;
+  /** Bytes of the database files (main + WAL). */
+  readonly storageBytes: number;
+  /** Stored events by kind, most first (cached, recomputed at most every few seconds). */
+  readonly topKinds: readonly { kind: number; count: number }[];
+  readonly storedEvents: number;
+}
+
+/** The running instance's parts, present when the agents run (`agents.enabled`). */
+export interface AppDeps {
+  readonly client: NostrClient;
+  readonly swarm: Swarm;
+  readonly dvm: Dvm;
+  readonly jobs: JobStore;
+  readonly wallet: BuiltinWallet;
+  readonly book: ReputationBook;
+  readonly coordinatorPubkey: string;
+  readonly readInvoice: ReadOptions['readInvoice'];
+  /** Publishes through the instance's client (embedded relay first); ok and the relays' messages. */
+  publish(e: NostrEvent): Promise<{ ok: boolean; message: string }>;
+}
+
+export interface WebDeps {
+  readonly host: string;
+  readonly port: number;
+  readonly config: WebConfig;
+  /** name -> hex pubkey, read on every request so that a changed swarm shows at once. */
+  readonly names: () => Readonly<Record<string, string>>;
+  readonly relays: () => readonly string[];
+  /** The embedded relay's websocket URL as printed at start. */
+  readonly relayUrl?: string;
+  readonly relayStats?: () => Promise<RelayStats>;
+  readonly app?: AppDeps;
+}
