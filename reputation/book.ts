@@ -100,7 +100,9 @@ export class ReputationBook {
   readonly params: ScoreParams;
   private readonly subjects = new Map<string, Subject>();
   /** Label id -> its author and the agents it is about (for deletions). */
-  private readonly labels = new Map<string, { readonly author: string; readonly subjects: readonly string[] }>();
+  private readonly labels = new Map<string, { readonly author: string; readonly subjects: readonly string[]; readonly job: string | null }>();
+  /** Agents invalidated since the last read (their standing is brought up to date before the next). */
+  private readonly pending = new Set<string>();
   /** Rater -> agents it labelled (their sums depend on its standing). */
   private readonly ratedBy = new Map<string, Set<string>>();
   /** Label ids deleted by their author (NIP-09), also before the label itself arrives. */
@@ -132,7 +134,7 @@ export class ReputationBook {
     if (this.deleted.get(e.id) === e.pubkey) return this.ignore('deleted');
     if (r.badProof) this.badProofs++;
     const subjects = r.observations.map((ob) => ob.subject);
-    this.labels.set(e.id, { author: e.pubkey, subjects });
+    this.labels.set(e.id, { author: e.pubkey, subjects, job: r.observations[0]?.job ?? null });
     for (const ob of r.observations) this.observe(ob);
     this.counted++;
     return { counted: true, subjects };
@@ -153,7 +155,7 @@ export class ReputationBook {
       if (label.author !== deletion.pubkey) continue;
       this.deleted.set(id, deletion.pubkey);
       this.labels.delete(id);
-      for (const s of label.subjects) this.unobserve(s, id);
+      for (const s of label.subjects) this.unobserve(s, id, `${label.author}|${label.job ?? `#${id}`}`);
       n++;
     }
     return n;
@@ -174,49 +176,80 @@ export class ReputationBook {
     const key = keyOf(ob);
     const list = s.byKey.get(key);
     if (list) {
-      // A second label for the same job by the same rater: the newest counts. Rebuild.
+      // Another label of the same rater for the same job: the newest counts.
+      const before = list[0];
       list.push(ob);
       list.sort(newestFirst);
+      if (list[0] === before) return; // an older one arrived late: kept in case the newer is deleted
+      // Without payment proofs the swap is a delta; with one, claims may move: rebuild (rare).
+      if (before && before.paymentHash === null && ob.paymentHash === null && !s.dirty && !s.standDirty) {
+        this.accumulate(s, before, -1);
+        this.accumulate(s, ob, 1);
+        return;
+      }
       return this.invalidate(ob.subject, s);
     }
     s.byKey.set(key, [ob]);
-    if (s.standDirty) return this.invalidate(ob.subject, s);
+    if (s.standDirty || s.dirty) return this.invalidate(ob.subject, s);
     if (ob.paymentHash !== null) {
       const claim = `${ob.rater}|${ob.paymentHash}`;
       const holder = s.claims.get(claim);
       if (holder === undefined) {
         s.claims.set(claim, ob);
-        s.paidIds.add(ob.id);
-        s.sg += ob.x;
-        s.sb += 1 - ob.x;
-        // Its standing moved: the labels it gave others weigh differently now.
-        this.restand(ob.subject, s);
-      } else {
-        // The oldest label holding a payment proof owns it; a newcomer older than the holder takes it over.
-        if (oldestFirst(ob, holder) < 0) return this.invalidate(ob.subject, s);
+        this.markPaid(ob.subject, s, ob, 1);
+      } else if (oldestFirst(ob, holder) < 0) {
+        // The oldest label holding a payment proof owns it: the newcomer takes it over, the holder counts unpaid.
+        this.accumulate(s, holder, -1);
+        this.markPaid(ob.subject, s, holder, -1);
+        this.accumulate(s, holder, 1);
+        s.claims.set(claim, ob);
+        this.markPaid(ob.subject, s, ob, 1);
       }
     }
-    if (!s.dirty) this.accumulate(s, ob);
+    this.accumulate(s, ob, 1);
   }
 
-  private unobserve(subject: string, labelId: string): void {
+  /** Adds (sign 1) or removes (-1) a paid observation from the agent's paid record; its standing moves with it. */
+  private markPaid(pubkey: string, s: Subject, ob: Observation, sign: 1 | -1): void {
+    if (sign > 0) s.paidIds.add(ob.id);
+    else s.paidIds.delete(ob.id);
+    s.sg += sign * ob.x;
+    s.sb += sign * (1 - ob.x);
+    // Its standing moved: the labels it gave others weigh differently now.
+    this.restand(pubkey, s);
+  }
+
+  private unobserve(subject: string, labelId: string, key: string): void {
     const s = this.subjects.get(subject);
-    if (!s) return;
-    for (const [key, list] of s.byKey) {
-      const i = list.findIndex((o) => o.id === labelId);
-      if (i < 0) continue;
-      list.splice(i, 1);
-      if (list.length === 0) s.byKey.delete(key);
-    }
+    const list = s?.byKey.get(key);
+    if (!s || !list) return;
+    const i = list.findIndex((o) => o.id === labelId);
+    if (i < 0) return;
+    list.splice(i, 1);
+    if (list.length === 0) s.byKey.delete(key);
     s.version++;
     this.invalidate(subject, s);
   }
 
-  /** The agent's sums are rebuilt on the next read; its standing now (others are corrected by a delta). */
+  /**
+   * The agent's sums are rebuilt on its next read; its standing (and the deltas to the agents it
+   * rated) is brought up to date before any read. Many invalidations between two reads cost one rebuild.
+   */
   private invalidate(pubkey: string, s: Subject): void {
     s.standDirty = true;
     s.dirty = true;
-    this.restand(pubkey, s);
+    this.pending.add(pubkey);
+  }
+
+  /** Brings every pending standing up to date (before any read, so no score is read stale). */
+  private flush(): void {
+    if (this.pending.size === 0) return;
+    const pks = [...this.pending];
+    this.pending.clear();
+    for (const pk of pks) {
+      const s = this.subjects.get(pk);
+      if (s) this.restand(pk, s);
+    }
   }
 
   /**
@@ -242,6 +275,7 @@ export class ReputationBook {
 
   /** The agent's standing as a rater: the Wilson lower bound of its paid record, no prior, no decay. */
   standing(pubkey: string): number {
+    this.flush();
     const s = this.subjects.get(pubkey);
     if (!s) return 0;
     if (s.standDirty) this.restand(pubkey, s);
@@ -266,8 +300,8 @@ export class ReputationBook {
     s.version++;
   }
 
-  /** Adds one observation to the decayed sums, per rater and weighted by the rater's standing. */
-  private accumulate(s: Subject, ob: Observation): void {
+  /** Adds (sign 1) or takes back (-1) one observation in the decayed sums, per rater and weighted by the rater's standing. */
+  private accumulate(s: Subject, ob: Observation, sign: 1 | -1 = 1): void {
     const H = this.halfLifeSeconds;
     if (s.empty) {
       s.ref = ob.createdAt;
@@ -288,9 +322,9 @@ export class ReputationBook {
     }
     let e = s.byRater.get(ob.rater);
     if (!e) s.byRater.set(ob.rater, (e = { pg: 0, pb: 0, ug: 0, ub: 0, n: 0 }));
-    const decay = 2 ** ((ob.createdAt - s.ref) / H);
+    const decay = sign * 2 ** ((ob.createdAt - s.ref) / H);
     const w = standingFactor(this.standing(ob.rater));
-    e.n++;
+    e.n += sign;
     if (s.paidIds.has(ob.id)) {
       e.pg += decay * ob.x;
       e.pb += decay * (1 - ob.x);
@@ -321,6 +355,7 @@ export class ReputationBook {
   }
 
   private value(pubkey: string, now: number): ScoreValue {
+    this.flush();
     const s = this.subjects.get(pubkey);
     if (s?.dirty || s?.standDirty) this.rebuild(s);
     if (!s || s.empty) return scoreOf({ paidGood: 0, paidBad: 0, unpaidGood: 0, unpaidBad: 0 }, this.params);

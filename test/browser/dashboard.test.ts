@@ -166,4 +166,34 @@ describe('dashboard in a browser', () => {
     await screenshot(page, 'agent-phone');
     await ctx.close();
   });
+
+  it('every page renders for an admin, keyboard first: sign in with Tab and Enter, then each page has its heading', async () => {
+    const { ctx, page } = await open(admin, '/');
+    // Keyboard only: the skip link, then the nav, then the sign-in button.
+    let focused = '';
+    for (let i = 0; i < 15 && focused !== 'login'; i++) {
+      await page.keyboard.press('Tab');
+      focused = (await page.evaluate('document.activeElement && document.activeElement.id')) as string;
+    }
+    assert.equal(focused, 'login', 'the sign-in button is reachable with Tab');
+    await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    for (const [path, heading, shot] of [
+      ['/', 'Overview', 'overview-admin'],
+      ['/agents', 'Agents', 'agents'],
+      ['/jobs', 'Jobs', 'jobs-admin'],
+      ['/wallet', 'Wallet', 'wallet'],
+      ['/relay', 'Relay', 'relay'],
+    ] as const) {
+      const r = await page.goto(url + path);
+      assert.equal(r?.status(), 200, path);
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      // Fragments fill in after load (the live feed keeps the network busy, so no networkidle).
+      await page.waitForFunction("!document.body.innerText.includes('loading…')", null, { timeout: 5000 });
+      const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+      assert.ok(overflow <= 1, `${path} scrolls sideways by ${overflow}px`);
+      await screenshot(page, shot);
+    }
+    await ctx.close();
+  });
 });
