@@ -13,6 +13,7 @@ import { startWebServer, type WebServer } from '../web/server.js';
 import { readBolt11 } from '../wallet/bolt11.js';
 import type { RelayStats } from '../web/deps.js';
 import { relayStatsOf } from './relay-stats.js';
+import { readiness } from './obs/health.js';
 
 export interface Instance {
   /** One line per listener, e.g. `relay listening on ws://127.0.0.1:7777`. */
@@ -40,6 +41,7 @@ async function startUpper(
   client: NostrClient,
   relayUrl: string | undefined,
   relayStats: (() => Promise<RelayStats>) | undefined,
+  relay: EmbeddedRelay | undefined,
 ): Promise<{ services?: Services; web?: WebServer; listeners: string[]; close(): Promise<void> }> {
   if (!config.agents.enabled) return { listeners: [], close: async () => undefined };
   const services = await startServices(config, client, { log, ...(relayUrl ? { relayUrl } : {}) });
@@ -54,6 +56,10 @@ async function startUpper(
       relays: () => (relayUrl ? [relayUrl] : config.relays),
       ...(relayUrl ? { relayUrl } : {}),
       ...(relayStats ? { relayStats } : {}),
+      obs: {
+        metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
+        ready: readiness({ relay, dataDir: config.dataDir, services }),
+      },
       app: {
         client,
         swarm: services.swarm,
@@ -91,7 +97,7 @@ export async function startInstance(config: Config): Promise<Instance> {
   if (!config.embeddedRelay) {
     if (config.relays.length === 0) throw new Error('embeddedRelay is false and no relays are configured: set "relays" in the config');
     const client = new WsClient(config.relays);
-    const upper = await startUpper(config, client, undefined, undefined);
+    const upper = await startUpper(config, client, undefined, undefined, undefined);
     return {
       listeners: upper.listeners.filter(isListener),
       notes: [`using remote relays: ${config.relays.join(', ')}`, ...upper.listeners.filter((l) => !isListener(l))],
@@ -118,7 +124,7 @@ export async function startInstance(config: Config): Promise<Instance> {
   const client: NostrClient = config.relays.length > 0 ? new MultiClient([inProcess, new WsClient(config.relays)]) : inProcess;
   let upper;
   try {
-    upper = await startUpper(config, client, server.url, relayStatsOf(relay));
+    upper = await startUpper(config, client, server.url, relayStatsOf(relay), relay);
   } catch (err) {
     await client.close();
     await server.close();

@@ -36,6 +36,26 @@ export interface AppDeps {
   publish(e: NostrEvent): Promise<{ ok: boolean; message: string }>;
 }
 
+/** One check of /readyz: what it looked at and whether it is fine. */
+export interface HealthCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface HealthReport {
+  readonly ok: boolean;
+  readonly checks: readonly HealthCheck[];
+}
+
+/** Observability the composition root provides (main/obs/). */
+export interface ObsDeps {
+  /** Prometheus text exposition of every metric. */
+  metrics(): Promise<{ contentType: string; body: string }>;
+  /** /readyz: relay writable, wallet reachable (or fallen back), agents heartbeating. */
+  ready(): Promise<HealthReport>;
+}
+
 export interface WebDeps {
   readonly host: string;
   readonly port: number;
@@ -47,4 +67,5 @@ export interface WebDeps {
   readonly relayUrl?: string;
   readonly relayStats?: () => Promise<RelayStats>;
   readonly app?: AppDeps;
+  readonly obs?: ObsDeps;
 }

@@ -55,7 +55,24 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
     }
     const path = url.pathname;
     if (path === '/.well-known/nostr.json') return nip05(deps, req, res, url);
-    if (path === '/health') return sendJson(res, 200, { ok: true });
+    // Liveness and readiness for supervisors and load balancers (no auth: they reveal no secrets).
+    if (path === '/health' || path === '/healthz') return sendJson(res, 200, { ok: true, uptimeSeconds: Math.round(process.uptime()) });
+    if (path === '/readyz') {
+      if (!deps.obs) return sendJson(res, 200, { ok: true, checks: [] });
+      deps.obs
+        .ready()
+        .then((r) => sendJson(res, r.ok ? 200 : 503, r))
+        .catch((err: unknown) => sendJson(res, 503, { ok: false, checks: [{ name: 'readyz', ok: false, detail: (err as Error).message }] }));
+      return;
+    }
+    if (path === '/metrics') {
+      if (!deps.obs) return sendJson(res, 404, { error: 'metrics are not enabled' });
+      deps.obs
+        .metrics()
+        .then((m) => res.writeHead(200, { 'content-type': m.contentType, 'cache-control': 'no-store' }).end(m.body))
+        .catch((err: unknown) => sendJson(res, 500, { error: (err as Error).message }));
+      return;
+    }
     if (path.startsWith('/assets/') && (req.method === 'GET' || req.method === 'HEAD') && assets.serve(path.slice(8), req, res)) return;
     const router = path.startsWith('/api/') ? api : pages;
     router
