@@ -4,6 +4,8 @@ import os from 'node:os';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { VERSION } from './version.js';
 import { startInstance } from './instance.js';
+import { createLogger, moduleLog } from './obs/logging.js';
+import { statusCommand } from './status-cli.js';
 import { exportJsonl, importJsonl } from './transfer.js';
 import { AdminError, JOB_HELP, WALLET_HELP, jobCommand, walletCommand } from './admin-cli.js';
 import { AGENT_HELP, RATE_HELP, agentCommand, rateCommand } from './reputation-cli.js';
@@ -11,7 +13,7 @@ import { AGENT_HELP, RATE_HELP, agentCommand, rateCommand } from './reputation-c
 const COMMON = `
 Options:
   --port <n>        relay port (default 7777; 0 = pick a free one)   env TIMMY_PORT
-  --http-port <n>   HTTP port, NIP-05 (default 8080; 0 = free one)   env TIMMY_HTTP_PORT
+  --http-port <n>   dashboard, API, metrics (default 8080; 0 = free one)  env TIMMY_HTTP_PORT
   --host <addr>     address to bind (default 127.0.0.1)              env TIMMY_HOST
   --data-dir <dir>  where data lives (default ./data)                 env TIMMY_DATA_DIR
   --config <file>   JSON config file (default ./timmy.config.json if present)
@@ -30,14 +32,21 @@ Commands:
   wallet ...      the built-in wallet: balance, fund (test money), invoice, pay, decode
   job ...         jobs: list, show, replay, approve, rate
   agent ...       agents' reputation: list, show <npub|name>
+  status          is the running instance up and ready (relay, wallet, agents)?
   help [command]  show help for a command
 
 Run 'timmy <command> --help' for a command's options.`,
   start: `Usage: timmy start [options]
 
 Starts the whole Timmy instance on embedded defaults: the relay, the agent swarm, the DVM
-front door with its auctions, the built-in wallet, and the HTTP server (NIP-05). Prints one
+front door with its auctions, the built-in wallet, and the dashboard (HTTP). Prints one
 line per listener, e.g. "relay listening on ws://127.0.0.1:7777". Stops cleanly on SIGINT/SIGTERM.
+${COMMON}`,
+  status: `Usage: timmy status [options]
+
+Asks the running instance (its HTTP server at --host and --http-port) for /healthz and /readyz
+and prints the checks: the relay's writer answers and the disk has room, the wallet answers, the
+agents heartbeat. Exit 0 when ready, 1 when not ready or not running.
 ${COMMON}`,
   relay: `Usage: timmy relay [options]
        timmy relay export [--data-dir <dir>] [--out <file>]
@@ -149,6 +158,11 @@ export async function main(argv: string[]): Promise<number> {
   switch (key) {
     case 'start':
       return run(config);
+    case 'status': {
+      const st = await statusCommand(config);
+      for (const l of st.lines) console.log(l);
+      return st.code;
+    }
     case 'relay':
       return run({ ...config, agents: { ...config.agents, enabled: false } });
     case 'relay export': {
@@ -170,22 +184,25 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function run(config: Config): Promise<number> {
-  const instance = await startInstance(config);
+  // Listener lines go to stdout (scripts read them); everything else is a log line on stderr.
+  const logger = createLogger(config.log);
+  const mainLog = moduleLog(logger, 'main');
+  const instance = await startInstance(config, { logger });
   for (const l of instance.listeners) console.log(l);
-  for (const n of instance.notes) console.error(n);
+  for (const n of instance.notes) mainLog.info('instance.note', { text: n });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      console.error(`${signal}: stopping; committing accepted events…`);
+      mainLog.info('instance.stopping', { signal, text: 'committing accepted events…' });
       instance.close().then(
         () => {
-          console.error('stopped cleanly');
+          mainLog.info('instance.stopped', { text: 'stopped cleanly' });
           resolve(0);
         },
         (err: Error) => {
-          console.error(`timmy: error while stopping: ${err.message}`);
+          mainLog.error('instance.stop-failed', { error: err.message });
           resolve(1);
         },
       );

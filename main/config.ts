@@ -34,6 +34,13 @@ export const configSchema = z
     llm: llmConfigSchema.default(llmConfigSchema.parse({})),
     reputation: reputationConfigSchema.default(reputationConfigSchema.parse({})),
     web: webConfigSchema.default(webConfigSchema.parse({})),
+    log: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('least severe log level written (env TIMMY_LOG_LEVEL)'),
+        format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto: pretty on a terminal, JSON lines otherwise (Loki, jq)'),
+      })
+      .strict()
+      .default({ level: 'info', format: 'auto' }),
   })
   .strict();
 
@@ -55,7 +62,7 @@ function merge(a: Json, b: Json): Json {
   return out;
 }
 
-/** Env vars we read: TIMMY_DATA_DIR, TIMMY_HOST, TIMMY_PORT, TIMMY_HTTP_PORT, TIMMY_RELAYS and TIMMY_ADMINS (comma-separated). */
+/** Env vars we read: TIMMY_DATA_DIR, TIMMY_HOST, TIMMY_PORT, TIMMY_HTTP_PORT, TIMMY_RELAYS and TIMMY_ADMINS (comma-separated), TIMMY_LOG_LEVEL. */
 export function fromEnv(env: NodeJS.ProcessEnv): Json {
   const out: Json = {};
   if (env.TIMMY_DATA_DIR) out.dataDir = env.TIMMY_DATA_DIR;
@@ -64,6 +71,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Json {
   if (env.TIMMY_HTTP_PORT) out.httpPort = Number(env.TIMMY_HTTP_PORT);
   if (env.TIMMY_RELAYS) out.relays = env.TIMMY_RELAYS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.TIMMY_ADMINS) out.web = { admins: env.TIMMY_ADMINS.split(',').map((s) => s.trim()).filter(Boolean) };
+  if (env.TIMMY_LOG_LEVEL) out.log = { level: env.TIMMY_LOG_LEVEL };
   return out;
 }
 

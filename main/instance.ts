@@ -14,6 +14,8 @@ import { readBolt11 } from '../wallet/bolt11.js';
 import type { RelayStats } from '../web/deps.js';
 import { relayStatsOf } from './relay-stats.js';
 import { readiness } from './obs/health.js';
+import type { Logger } from 'pino';
+import { createLogger, moduleLog, type ModuleLog } from './obs/logging.js';
 
 export interface Instance {
   /** One line per listener, e.g. `relay listening on ws://127.0.0.1:7777`. */
@@ -30,21 +32,29 @@ export interface Instance {
   close(): Promise<void>;
 }
 
-const log = (level: 'info' | 'warn' | 'error', msg: string, ctx?: Record<string, unknown>): void => {
-  if (level === 'info' && !process.env.TIMMY_DEBUG) return;
-  console.error(`${level}: ${msg}${ctx ? ` ${JSON.stringify(ctx)}` : ''}`);
-};
+/** The DVM's `Log` on a module logger: event name plus context (job ids and the like). */
+const dvmLog =
+  (l: ModuleLog) =>
+  (level: 'info' | 'warn' | 'error', msg: string, ctx?: Record<string, unknown>): void =>
+    l[level](msg, ctx);
+
+/** What the upper layers get from the lower ones (the relay, when embedded). */
+interface UpperOptions {
+  readonly relayUrl: string | undefined;
+  readonly relayStats: (() => Promise<RelayStats>) | undefined;
+  readonly relay: EmbeddedRelay | undefined;
+  readonly logger: Logger;
+}
 
 /** Agents + DVM + the HTTP server on top of a NostrClient; listeners and a close function. */
-async function startUpper(
-  config: Config,
-  client: NostrClient,
-  relayUrl: string | undefined,
-  relayStats: (() => Promise<RelayStats>) | undefined,
-  relay: EmbeddedRelay | undefined,
-): Promise<{ services?: Services; web?: WebServer; listeners: string[]; close(): Promise<void> }> {
+async function startUpper(config: Config, client: NostrClient, up: UpperOptions): Promise<{ services?: Services; web?: WebServer; listeners: string[]; close(): Promise<void> }> {
+  const { relayUrl, relayStats, relay } = up;
   if (!config.agents.enabled) return { listeners: [], close: async () => undefined };
-  const services = await startServices(config, client, { log, ...(relayUrl ? { relayUrl } : {}) });
+  const services = await startServices(config, client, { log: dvmLog(moduleLog(up.logger, 'dvm')), ...(relayUrl ? { relayUrl } : {}) });
+  // A job's path, one line per state change, with its id carried in the context.
+  const jobLog = moduleLog(up.logger, 'job');
+  const webLog = moduleLog(up.logger, 'web');
+  services.jobs.onChange((c) => jobLog.info(`job.${c.state}`, { job: c.id, kind: c.kind, reason: c.reason }));
   let web: WebServer;
   const names = () => Object.fromEntries(services.swarm.agents.map((a) => [a.name, a.pubkey]));
   try {
@@ -54,6 +64,7 @@ async function startUpper(
       config: config.web,
       names,
       relays: () => (relayUrl ? [relayUrl] : config.relays),
+      log: (level, event, context) => webLog[level](event, context),
       ...(relayUrl ? { relayUrl } : {}),
       ...(relayStats ? { relayStats } : {}),
       obs: {
@@ -93,11 +104,12 @@ async function startUpper(
 /** A listener line (printed on stdout), as opposed to a note (stderr). */
 const isListener = (l: string): boolean => l.includes('listening on') || l.startsWith('dashboard on');
 
-export async function startInstance(config: Config): Promise<Instance> {
+export async function startInstance(config: Config, o: { logger?: Logger } = {}): Promise<Instance> {
+  const logger = o.logger ?? createLogger(config.log);
   if (!config.embeddedRelay) {
     if (config.relays.length === 0) throw new Error('embeddedRelay is false and no relays are configured: set "relays" in the config');
     const client = new WsClient(config.relays);
-    const upper = await startUpper(config, client, undefined, undefined, undefined);
+    const upper = await startUpper(config, client, { relayUrl: undefined, relayStats: undefined, relay: undefined, logger });
     return {
       listeners: upper.listeners.filter(isListener),
       notes: [`using remote relays: ${config.relays.join(', ')}`, ...upper.listeners.filter((l) => !isListener(l))],
@@ -124,7 +136,7 @@ export async function startInstance(config: Config): Promise<Instance> {
   const client: NostrClient = config.relays.length > 0 ? new MultiClient([inProcess, new WsClient(config.relays)]) : inProcess;
   let upper;
   try {
-    upper = await startUpper(config, client, server.url, relayStatsOf(relay), relay);
+    upper = await startUpper(config, client, { relayUrl: server.url, relayStats: relayStatsOf(relay), relay, logger });
   } catch (err) {
     await client.close();
     await server.close();

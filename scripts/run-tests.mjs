@@ -25,5 +25,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 const args = ['--enable-source-maps', '--test', '--test-timeout=120000', ...files.map((f) => relative(root, f))];
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+// Instances started by tests log warnings and errors only (a test that reads logs sets its own level).
+const env = { ...process.env, TIMMY_LOG_LEVEL: process.env.TIMMY_LOG_LEVEL ?? 'warn' };
+const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
 process.exit(r.status ?? 1);

@@ -56,6 +56,9 @@ export interface ObsDeps {
   ready(): Promise<HealthReport>;
 }
 
+/** A module logger (main/obs/logging.ts): event name and context. */
+export type WebLog = (level: 'debug' | 'info' | 'warn' | 'error', event: string, context?: Record<string, unknown>) => void;
+
 export interface WebDeps {
   readonly host: string;
   readonly port: number;
@@ -68,4 +71,5 @@ export interface WebDeps {
   readonly relayStats?: () => Promise<RelayStats>;
   readonly app?: AppDeps;
   readonly obs?: ObsDeps;
+  readonly log?: WebLog;
 }

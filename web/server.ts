@@ -46,7 +46,18 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
   const pages = new Router();
   registerPages(pages, ctx);
 
+  let seq = 0;
   const server = http.createServer((req, res) => {
+    // A request id for the logs (the caller's X-Request-Id when it is a sane token), echoed back.
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : `r${Date.now().toString(36)}${(++seq).toString(36)}`;
+    res.setHeader('x-request-id', requestId);
+    if (deps.log) {
+      const t0 = performance.now();
+      res.once('finish', () =>
+        deps.log!(res.statusCode >= 500 ? 'error' : 'debug', 'http.request', { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - t0) }),
+      );
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -82,6 +93,7 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
       })
       .catch((err: unknown) => {
         if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message });
+        deps.log?.('error', 'http.error', { requestId, path, error: (err as Error).message });
         sendJson(res, 500, { error: `internal error: ${(err as Error).message}` });
       });
   });
