@@ -10,6 +10,9 @@ import type { JobRow, JobStore } from './jobs/store.js';
 import type { AgentPort, AuctionPort, PaymentPort, PricePort, RankedBid, ReputationPort } from './ports.js';
 import { jobLabelTemplate, type Outcome } from '../reputation/labels.js';
 import { SkillError, type SkillJob } from './skill.js';
+import { isTerminal } from './jobs/states.js';
+import { JobTraces } from './tracing.js';
+import type { Span } from '@opentelemetry/api';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, ctx?: Record<string, unknown>) => void;
 
@@ -109,6 +112,8 @@ export class Dvm {
   private approvalTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly log: Log;
+  /** Each job in progress has a `timmy.job` span (a no-op unless tracing is on). */
+  private readonly traces = new JobTraces();
 
   constructor(private readonly d: DvmDeps) {
     this.log = d.log ?? (() => undefined);
@@ -149,6 +154,7 @@ export class Dvm {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.steps]), new Promise((r) => (timer = setTimeout(r, STOP_GRACE_MS)))]);
     clearTimeout(timer);
+    this.traces.endAll('the instance is stopping');
   }
 
   private addressedAgent(req: NostrEvent): AgentPort | undefined {
@@ -162,6 +168,7 @@ export class Dvm {
     const addressed = this.addressedAgent(e);
     if (ps.length > 0 && !addressed) return; // addressed to other service providers
     const decryptor = addressed ?? this.d.agents[0];
+    const ingest = this.traces.ingest(e.id, e.kind);
     const parsed = parseJobRequest(e, (content, scheme) => {
       try {
         return decryptor?.decrypt(e.pubkey, content, scheme);
@@ -169,10 +176,14 @@ export class Dvm {
         return undefined;
       }
     });
-    if (!this.d.store.create({ id: e.id, kind: e.kind, customer: e.pubkey, request: JSON.stringify(e) }, 'request received')) return;
+    const created = this.d.store.create({ id: e.id, kind: e.kind, customer: e.pubkey, request: JSON.stringify(e) }, 'request received');
+    ingest.end();
+    if (!created) return this.traces.end(e.id, 'received'); // a duplicate that raced us
     if (!parsed.ok) {
       this.d.store.transition(e.id, 'failed', `invalid request: ${parsed.reason}`);
+      this.traces.fail(e.id, new JobFailed(`invalid request: ${parsed.reason}`));
       await this.feedbackRaw(e, 'error', `invalid request: ${parsed.reason}`);
+      this.traces.end(e.id, 'failed');
       return;
     }
     this.drive(e.id, 'new request');
@@ -196,6 +207,7 @@ export class Dvm {
     if (!job || ['delivered', 'failed', 'cancelled', 'refunded'].includes(job.state)) return;
     this.d.store.transition(id, 'cancelled', reason);
     await this.refundIfPaid(id, reason);
+    this.traces.end(id, this.d.store.get(id)?.state ?? 'cancelled');
   }
 
   /** Operator approval (CLI/API): moves a job waiting for approval on. */
@@ -233,6 +245,7 @@ export class Dvm {
         if (!job || ['delivered', 'failed', 'cancelled', 'refunded'].includes(job.state)) return;
         const msg = err instanceof SkillError || err instanceof JobFailed ? err.message : `internal error: ${(err as Error).message}`;
         this.log('warn', 'job failed', { job: id, reason: msg });
+        this.traces.fail(id, err);
         this.d.store.transition(id, 'failed', msg);
         await this.errorFeedback(job, msg).catch(() => undefined);
         await this.refundIfPaid(id, msg);
@@ -240,6 +253,11 @@ export class Dvm {
       .catch((err: unknown) => this.log('error', 'job step could not record its failure', { job: id, error: (err as Error).message }))
       .finally(() => {
         if (this.running.get(id) === ctl) this.running.delete(id);
+        // Aborted: cancel() or stop() ends the job's span. Otherwise it ends when the job does.
+        if (!ctl.signal.aborted && this.traces.open(id)) {
+          const st = this.d.store.get(id)?.state;
+          if (st && isTerminal(st)) this.traces.end(id, st);
+        }
         this.steps.delete(p);
       });
     this.steps.add(p);
@@ -252,15 +270,15 @@ export class Dvm {
       if (!job) return;
       switch (job.state) {
         case 'received':
-          await this.onReceived(job);
+          await this.traces.span(job, 'timmy.quote', {}, (s) => this.onReceived(job, s));
           break;
         case 'awaiting-approval':
           return; // approve() or the CLI moves it on
         case 'awaiting-payment':
-          if (!(await this.awaitPayment(job, signal))) return;
+          if (!(await this.traces.span(job, 'timmy.payment', { 'timmy.price_msat': job.priceMsat }, () => this.awaitPayment(job, signal)))) return;
           break;
         case 'bidding':
-          await this.runAuction(job, signal);
+          await this.traces.span(job, 'timmy.auction', {}, (s) => this.runAuction(job, signal, s));
           break;
         case 'assigned':
         case 'executing':
@@ -276,7 +294,7 @@ export class Dvm {
     return this.d.agents.filter((a) => a.alive() && a.skill(kind));
   }
 
-  private async onReceived(job: JobRow): Promise<void> {
+  private async onReceived(job: JobRow, span?: Span): Promise<void> {
     const req = this.request(job);
     const agents = this.capable(req.kind);
     if (agents.length === 0) throw new JobFailed(`no agent here serves kind ${req.kind} right now`);
@@ -290,6 +308,7 @@ export class Dvm {
     const needsApproval =
       this.d.config.approvalKinds.includes(req.kind) || (this.d.config.approvalAboveMsat !== undefined && price > this.d.config.approvalAboveMsat);
     const next = needsApproval ? 'awaiting-approval' : price > 0 ? 'awaiting-payment' : 'bidding';
+    span?.setAttributes({ 'timmy.price_msat': price, 'timmy.job.next': next });
     this.d.store.transition(job.id, next, needsApproval ? 'waits for operator approval' : price > 0 ? `priced at ${price} msat` : 'free job', {
       priceMsat: price,
     });
@@ -323,7 +342,7 @@ export class Dvm {
     return true;
   }
 
-  private async runAuction(job: JobRow, signal: AbortSignal): Promise<void> {
+  private async runAuction(job: JobRow, signal: AbortSignal, span?: Span): Promise<void> {
     const req = this.request(job);
     const capable = this.capable(req.kind);
     if (capable.length === 0) throw new JobFailed(`no agent here serves kind ${req.kind} right now`);
@@ -332,6 +351,7 @@ export class Dvm {
     // The auction port may not honour the signal: stop waiting for it when the job is cancelled or the instance stops.
     const attempt = this.d.store.transitions(job.id).filter((t) => t.from === 'bidding' && t.to === 'bidding' && t.reason.startsWith(RERUN)).length;
     // Backpressure: a saturated event loop makes bids miss their windows, so only so many auctions run at once.
+    span?.setAttributes({ 'timmy.auction.attempt': attempt, 'timmy.auction.bidders': bidders.length, 'timmy.auction.max_msat': max });
     if (!(await this.auctionSlots.acquire(signal))) return;
     let out;
     try {
@@ -341,6 +361,7 @@ export class Dvm {
     }
     if (!out || signal.aborted) return;
     const [winner, ...rest] = out.ranking;
+    span?.setAttribute('timmy.auction.bids', out.ranking.length);
     if (!winner && attempt < AUCTION_ATTEMPTS - 1) {
       // Under load, bids can miss short windows: run the auction again with longer ones before giving up.
       this.d.store.transition(job.id, 'bidding', `${RERUN} (attempt ${attempt + 2} of ${AUCTION_ATTEMPTS}, 4x longer windows)`);
@@ -348,6 +369,7 @@ export class Dvm {
     }
     if (!winner) throw new JobFailed('no agent bid within the price for this job');
     const pay = Math.min(out.pricePaidMsat ?? winner.priceMsat, max);
+    span?.setAttributes({ 'timmy.auction.winner': this.d.agents.find((a) => a.pubkey === winner.agent)?.name ?? winner.agent.slice(0, 12), 'timmy.auction.price_msat': pay });
     this.d.store.transition(job.id, 'assigned', `won by ${winner.agent.slice(0, 12)} at ${pay} msat (second price)`, {
       auctionId: out.resultId,
       agent: winner.agent,
@@ -419,7 +441,7 @@ export class Dvm {
       // Resumed after a restart: if the result went out before the crash, do not publish another.
       const [done] = await this.d.client.query([{ kinds: [req.kind + 1000], authors: [agent.pubkey], '#e': [job.id], limit: 1 }], { timeoutMs: 3000 });
       if (done) {
-        if (job.priceMsat > 0) await this.d.payments.release(job.id, agent.account, job.agentPriceMsat ?? 0);
+        if (job.priceMsat > 0) await this.release(job, agent);
         this.d.store.transition(job.id, 'delivered', `result ${done.id.slice(0, 12)} was already published`, { resultId: done.id });
         await this.labelJob(job, agent.pubkey, 'delivered', done.id);
         return;
@@ -441,13 +463,15 @@ export class Dvm {
     let content: string;
     let tags: readonly (readonly string[])[] = [];
     try {
-      const inputs = await resolveInputs(req.inputs, {
-        client: this.d.client,
-        chainTimeoutMs: this.d.config.chainTimeoutSeconds * 1000,
-        urlTimeoutMs: 15_000,
-        urlMaxBytes: 2 * 1024 * 1024,
-        signal: both,
-      });
+      const inputs = await this.traces.span(job, 'timmy.inputs', { 'timmy.inputs': req.inputs.length }, () =>
+        resolveInputs(req.inputs, {
+          client: this.d.client,
+          chainTimeoutMs: this.d.config.chainTimeoutSeconds * 1000,
+          urlTimeoutMs: 15_000,
+          urlMaxBytes: 2 * 1024 * 1024,
+          signal: both,
+        }),
+      );
       // The job timeout is the skill's: waiting for a chained input has its own (dvm.chainTimeoutSeconds).
       timeout = setTimeout(() => stop.abort(new Error('timed out')), this.d.config.jobTimeoutSeconds * 1000);
       const sj: SkillJob = { request: req, inputs, param: (n) => req.params.find(([k]) => k === n)?.[1] };
@@ -460,7 +484,10 @@ export class Dvm {
       const progress = (m: string, partial?: string): void => {
         if (!req.encryption) void this.feedback(job, 'partial', m, undefined, agent.signer, partial).catch(() => undefined);
       };
-      const out = await Promise.race([skill.run(sj, { signal: both, client: this.d.client, progress }), abortable]);
+      // The skill runs in its span's context: the spans of what it calls nest under it (timmy.llm;
+      // voice and memory, once they exist, the same way: see dvm/tracing.ts).
+      const skillAttrs = { 'timmy.agent': agent.name, 'timmy.skill': skill.name, 'timmy.job.kind': req.kind };
+      const out = await Promise.race([this.traces.span(job, 'timmy.skill', skillAttrs, () => skill.run(sj, { signal: both, client: this.d.client, progress })), abortable]);
       content = out.content;
       tags = out.tags ?? [];
       ok = true;
@@ -479,13 +506,22 @@ export class Dvm {
     if (signal.aborted) return;
     const encrypted = req.encryption;
     const body = encrypted ? agent.encrypt(job.customer, content, encrypted) : content;
-    const result = await agent.signer.signEvent({ ...buildJobResult({ request: req, content: body, amountMsat: job.priceMsat || undefined, extraTags: tags }) });
-    await this.publish(result, req.relays);
-    if (job.priceMsat > 0) await this.d.payments.release(job.id, agent.account, job.agentPriceMsat ?? 0);
+    const result = await this.traces.span(job, 'timmy.publish', { 'timmy.result.kind': req.kind + 1000 }, async () => {
+      const r = await agent.signer.signEvent({ ...buildJobResult({ request: req, content: body, amountMsat: job.priceMsat || undefined, extraTags: tags }) });
+      await this.publish(r, req.relays);
+      return r;
+    });
+    if (job.priceMsat > 0) await this.release(job, agent);
     this.d.store.transition(job.id, 'delivered', `result ${result.id.slice(0, 12)} published`, { resultId: result.id });
     await this.feedback(this.d.store.get(job.id)!, 'success', 'delivered', undefined, agent.signer);
     const late = Date.now() - started > this.d.config.lateAfterSeconds * 1000;
     await this.labelJob(job, agent.pubkey, late ? 'late' : 'delivered', result.id);
+  }
+
+  /** Pays the agent its price from the job's escrow; the instance keeps the rest. */
+  private release(job: JobRow, agent: AgentPort): Promise<void> {
+    const msat = job.agentPriceMsat ?? 0;
+    return this.traces.span(job, 'timmy.payment.release', { 'timmy.agent': agent.name, 'timmy.agent_msat': msat }, () => this.d.payments.release(job.id, agent.account, msat));
   }
 
   /**
@@ -497,7 +533,7 @@ export class Dvm {
     const job = this.d.store.get(id);
     if (!job || (job.state !== 'failed' && job.state !== 'cancelled')) return;
     if (!job.paymentHash) return;
-    await this.d.payments.refund(id, reason);
+    await this.traces.span(job, 'timmy.payment.refund', {}, () => this.d.payments.refund(id, reason));
     if (!(await this.d.payments.isPaid(job.paymentHash))) return;
     this.d.store.transition(id, 'refunded', `refunded: ${reason}`);
   }

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { Keystore } from '../agents/identity/keystore.js';
 import { BuiltinWallet } from '../wallet/builtin.js';
 import { runWalletCommand, WALLET_HELP } from '../wallet/cli-commands.js';
+import { NwcStore, nwcStorePath, type NwcCliContext } from '../wallet/nwc/index.js';
+import { getPublicKey } from '../nostr/verify.js';
 import { JobStore } from '../dvm/jobs/store.js';
 import { formatReplay, replayLines } from '../dvm/replay.js';
 import { openDatabase } from '../relay/store/open.js';
@@ -33,11 +35,23 @@ export class AdminError extends Error {
   override name = 'AdminError';
 }
 
+/** Relays for new NWC connection URIs: wallet.nwc.relays, else the embedded relay, else `relays`. */
+export function nwcRelays(config: Config): string[] {
+  if (config.wallet.nwc.relays.length > 0) return config.wallet.nwc.relays;
+  if (!config.embeddedRelay) return config.relays;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return [`ws://${host}:${config.port}`];
+}
+
 export async function walletCommand(config: Config, argv: readonly string[]): Promise<string[]> {
   const keystore = Keystore.open({ dataDir: config.dataDir, ...(process.env.TIMMY_SECRET ? { masterSecret: process.env.TIMMY_SECRET } : {}), warn: (m) => console.error(`warn: ${m}`) });
   const w = BuiltinWallet.open({ path: join(config.dataDir, 'wallet.sqlite'), nodeKey: keystore.secret('wallet-node'), config: config.wallet });
+  const nwc = (): NwcCliContext => {
+    const store = NwcStore.open(nwcStorePath(config.dataDir));
+    return { store, servicePubkey: getPublicKey(keystore.secret('nwc-service')), relays: nwcRelays(config), close: () => store.close() };
+  };
   try {
-    return await runWalletCommand(w, argv);
+    return await runWalletCommand(w, argv, { nwc });
   } finally {
     await w.close();
   }

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { VERSION } from './version.js';
 import { startInstance } from './instance.js';
 import { createLogger, moduleLog } from './obs/logging.js';
+import { startTracing } from './obs/tracing.js';
 import { statusCommand } from './status-cli.js';
 import { exportJsonl, importJsonl } from './transfer.js';
 import { AdminError, JOB_HELP, WALLET_HELP, jobCommand, walletCommand } from './admin-cli.js';
@@ -115,6 +116,8 @@ async function adminCommand(argv: string[]): Promise<number> {
     else theirs.push(a);
   }
   const help = cmd === 'wallet' ? WALLET_HELP : cmd === 'agent' ? AGENT_HELP : theirs[0] === 'rate' ? RATE_HELP : JOB_HELP;
+  // `timmy wallet nwc --help`: the nwc subcommands have their own help.
+  if (cmd === 'wallet' && theirs[0] === 'nwc' && (theirs.includes('--help') || theirs.includes('-h'))) theirs.splice(1, theirs.length - 1, 'help');
   if (theirs.length === 0 || theirs.includes('--help') || theirs.includes('-h')) {
     console.log(help);
     return 0;
@@ -187,7 +190,13 @@ async function run(config: Config): Promise<number> {
   // Listener lines go to stdout (scripts read them); everything else is a log line on stderr.
   const logger = createLogger(config.log);
   const mainLog = moduleLog(logger, 'main');
-  const instance = await startInstance(config, { logger });
+  // Before the instance, so every job's spans are recorded; off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = await startTracing(process.env);
+  if (tracing) mainLog.info('tracing.on', { text: `traces to ${tracing.target}` });
+  const instance = await startInstance(config, { logger }).catch(async (err: unknown) => {
+    await tracing?.shutdown();
+    throw err;
+  });
   for (const l of instance.listeners) console.log(l);
   for (const n of instance.notes) mainLog.info('instance.note', { text: n });
   return new Promise<number>((resolve) => {
@@ -196,7 +205,7 @@ async function run(config: Config): Promise<number> {
       if (stopping) return;
       stopping = true;
       mainLog.info('instance.stopping', { signal, text: 'committing accepted events…' });
-      instance.close().then(
+      instance.close().finally(() => tracing?.shutdown()).then(
         () => {
           mainLog.info('instance.stopped', { text: 'stopped cleanly' });
           resolve(0);

@@ -6,11 +6,13 @@ import { secretKeySigner } from '../nostr/signer.js';
 import { getPublicKey } from '../nostr/verify.js';
 import { Dvm, type Log } from '../dvm/service.js';
 import { JobStore } from '../dvm/jobs/store.js';
-import { AuctionCoordinator } from '../dvm/auction/coordinator.js';
+import { AuctionCoordinator, type AuctionOutcome } from '../dvm/auction/coordinator.js';
 import type { AuctionPort, PricePort, ReputationPort } from '../dvm/ports.js';
-import { BuiltinWallet } from '../wallet/builtin.js';
+import type { BuiltinWallet } from '../wallet/builtin.js';
+import { openWallet } from '../wallet/select.js';
 import { paymentPort } from '../wallet/payment-port.js';
 import { readBolt11 } from '../wallet/bolt11.js';
+import { startNwcService, type NwcService } from '../wallet/nwc/index.js';
 import { ReputationBook } from '../reputation/book.js';
 import { ReputationService } from '../reputation/service.js';
 import { minScoreFor, scoreParams } from '../reputation/config.js';
@@ -18,6 +20,7 @@ import { Keystore } from '../agents/identity/keystore.js';
 import { defaultSwarm, loadPersonas } from '../agents/personas/loader.js';
 import { builtinSkills } from '../agents/skills/index.js';
 import { createLlmRouter } from '../agents/llm/config.js';
+import type { LlmRequestInfo, LlmRouter } from '../agents/llm/router.js';
 import { quoteJob, Swarm } from '../agents/swarm.js';
 import type { Config } from './config.js';
 
@@ -33,10 +36,26 @@ export interface Services {
   readonly jobs: JobStore;
   readonly reputation: ReputationService;
   readonly coordinatorPubkey: string;
+  /** The LLM providers behind the skills (circuit states for metrics and the dashboard). */
+  readonly llm: LlmRouter;
+  /** The NWC wallet service (undefined with wallet.nwc.enabled false). */
+  readonly nwc: NwcService | undefined;
   close(): Promise<void>;
 }
 
-export async function startServices(config: Config, client: NostrClient, o: { log: Log; relayUrl?: string; keystoreLogN?: number }): Promise<Services> {
+/** What main/obs/metrics.ts hears from inside the services; every method is optional. */
+export interface ServiceObservers {
+  onLlmRequest?(e: LlmRequestInfo): void;
+  /** An auction ran for `ms`; no outcome when it failed. */
+  onAuction?(ms: number, outcome?: AuctionOutcome): void;
+}
+
+export async function startServices(
+  config: Config,
+  client: NostrClient,
+  o: { log: Log; relayUrl?: string; keystoreLogN?: number; observers?: ServiceObservers },
+): Promise<Services> {
+  const observe = o.observers ?? {};
   const keystore = Keystore.open({
     dataDir: config.dataDir,
     ...(process.env.TIMMY_SECRET ? { masterSecret: process.env.TIMMY_SECRET } : {}),
@@ -46,9 +65,19 @@ export async function startServices(config: Config, client: NostrClient, o: { lo
   const instanceKey = keystore.secret('instance');
   const coordinator = secretKeySigner(instanceKey);
   const coordinatorPubkey = getPublicKey(instanceKey);
-  const wallet = BuiltinWallet.open({ path: join(config.dataDir, 'wallet.sqlite'), nodeKey: keystore.secret('wallet-node'), config: config.wallet });
+  // wallet.backend: builtin, or LND (the built-in wallet when LND is down at start; wallet/select.ts).
+  const opened = await openWallet({
+    path: join(config.dataDir, 'wallet.sqlite'),
+    nodeKey: keystore.secret('wallet-node'),
+    config: config.wallet,
+    log: (level, m) => o.log(level, m),
+    // A job's escrow is held from payment to delivery: a chained input, then up to three agents' tries.
+    escrowSeconds: config.dvm.chainTimeoutSeconds + 3 * config.dvm.jobTimeoutSeconds,
+  });
+  const wallet = opened.wallet;
   const personas = config.agents.personasDir ? loadPersonas(config.agents.personasDir) : defaultSwarm();
-  const skills = builtinSkills({ llm: createLlmRouter(config.llm, process.env), ...(o.relayUrl ? { relayHint: o.relayUrl } : {}) });
+  const llm = createLlmRouter(config.llm, process.env, observe.onLlmRequest ? { onRequest: (e) => observe.onLlmRequest?.(e) } : {});
+  const skills = builtinSkills({ llm, ...(o.relayUrl ? { relayHint: o.relayUrl } : {}) });
   const swarm = new Swarm({
     client,
     keystore,
@@ -70,10 +99,15 @@ export async function startServices(config: Config, client: NostrClient, o: { lo
       const units = Math.max(1, ...bidders.map((b) => b.skill(job.kind)?.units(quoteJob(job)) ?? 1));
       // Each bidder records its own win or loss when it reads the result event.
       const scale = 4 ** attempt;
+      const started = performance.now();
       const out = await auctions.open(
         { id: job.id, kind: job.kind, maxPrice: maxMsat, units: Math.ceil(units), ...(scores ? { scores } : {}), ...(minScore !== undefined ? { minScore } : {}) },
         { commitMs: config.dvm.auction.commitMs * scale, revealMs: config.dvm.auction.revealMs * scale },
-      );
+      ).catch((err: unknown) => {
+        observe.onAuction?.(performance.now() - started);
+        throw err;
+      });
+      observe.onAuction?.(performance.now() - started, out);
       return { resultId: out.result.id, ranking: out.ranking.map((b) => ({ agent: b.agent, priceMsat: b.price })), pricePaidMsat: out.pricePaid ?? null };
     },
   };
@@ -100,6 +134,10 @@ export async function startServices(config: Config, client: NostrClient, o: { lo
       }
     },
   });
+  // The wallet served over NWC to the apps connected with `timmy wallet nwc add` (wallet/nwc/).
+  const nwc = config.wallet.nwc.enabled
+    ? await startNwcService({ client, wallet, dataDir: config.dataDir, serviceKey: keystore.secret('nwc-service'), log: (level, msg) => level !== 'debug' && o.log(level, `nwc: ${msg}`) })
+    : undefined;
   await swarm.start();
   await dvm.start();
   return {
@@ -108,14 +146,17 @@ export async function startServices(config: Config, client: NostrClient, o: { lo
     swarm,
     dvm,
     jobs: store,
+    llm,
     reputation,
     coordinatorPubkey,
+    nwc,
     async close() {
+      await nwc?.stop();
       await dvm.stop();
       reputation.stop();
       await swarm.stop();
       store.close();
-      await wallet.close();
+      await opened.close();
     },
   };
 }

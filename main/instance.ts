@@ -14,6 +14,7 @@ import { readBolt11 } from '../wallet/bolt11.js';
 import type { RelayStats } from '../web/deps.js';
 import { relayStatsOf } from './relay-stats.js';
 import { readiness } from './obs/health.js';
+import { Metrics } from './obs/metrics.js';
 import type { Logger } from 'pino';
 import { createLogger, moduleLog, type ModuleLog } from './obs/logging.js';
 
@@ -44,13 +45,15 @@ interface UpperOptions {
   readonly relayStats: (() => Promise<RelayStats>) | undefined;
   readonly relay: EmbeddedRelay | undefined;
   readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
 /** Agents + DVM + the HTTP server on top of a NostrClient; listeners and a close function. */
 async function startUpper(config: Config, client: NostrClient, up: UpperOptions): Promise<{ services?: Services; web?: WebServer; listeners: string[]; close(): Promise<void> }> {
   const { relayUrl, relayStats, relay } = up;
   if (!config.agents.enabled) return { listeners: [], close: async () => undefined };
-  const services = await startServices(config, client, { log: dvmLog(moduleLog(up.logger, 'dvm')), ...(relayUrl ? { relayUrl } : {}) });
+  const services = await startServices(config, client, { log: dvmLog(moduleLog(up.logger, 'dvm')), observers: up.metrics, ...(relayUrl ? { relayUrl } : {}) });
+  up.metrics.observeServices(services);
   // A job's path, one line per state change, with its id carried in the context.
   const jobLog = moduleLog(up.logger, 'job');
   const webLog = moduleLog(up.logger, 'web');
@@ -68,7 +71,7 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
       ...(relayUrl ? { relayUrl } : {}),
       ...(relayStats ? { relayStats } : {}),
       obs: {
-        metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
+        metrics: () => up.metrics.expose(),
         ready: readiness({ relay, dataDir: config.dataDir, services }),
       },
       app: {
@@ -96,6 +99,7 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
     listeners: [`dashboard on ${web.url}`, `agents: ${services.swarm.agents.map((a) => a.name).join(', ')}`],
     async close() {
       await web.close();
+      up.metrics.close();
       await services.close();
     },
   };
@@ -106,10 +110,11 @@ const isListener = (l: string): boolean => l.includes('listening on') || l.start
 
 export async function startInstance(config: Config, o: { logger?: Logger } = {}): Promise<Instance> {
   const logger = o.logger ?? createLogger(config.log);
+  const metrics = new Metrics();
   if (!config.embeddedRelay) {
     if (config.relays.length === 0) throw new Error('embeddedRelay is false and no relays are configured: set "relays" in the config');
     const client = new WsClient(config.relays);
-    const upper = await startUpper(config, client, { relayUrl: undefined, relayStats: undefined, relay: undefined, logger });
+    const upper = await startUpper(config, client, { relayUrl: undefined, relayStats: undefined, relay: undefined, logger, metrics });
     return {
       listeners: upper.listeners.filter(isListener),
       notes: [`using remote relays: ${config.relays.join(', ')}`, ...upper.listeners.filter((l) => !isListener(l))],
@@ -124,6 +129,9 @@ export async function startInstance(config: Config, o: { logger?: Logger } = {})
     };
   }
   const relay = await EmbeddedRelay.open(config.relay, config.dataDir);
+  metrics.observeRelay(relay.core); // before any connection opens
+  const relayLog = moduleLog(logger, 'relay');
+  relay.core.hooks.onError.push((where, err) => relayLog.error('relay.internal-error', { where, error: err instanceof Error ? err.message : String(err) }));
   let server: RelayServer;
   try {
     server = await serveRelay(relay, { host: config.host, port: config.port, version: VERSION });
@@ -136,7 +144,7 @@ export async function startInstance(config: Config, o: { logger?: Logger } = {})
   const client: NostrClient = config.relays.length > 0 ? new MultiClient([inProcess, new WsClient(config.relays)]) : inProcess;
   let upper;
   try {
-    upper = await startUpper(config, client, { relayUrl: server.url, relayStats: relayStatsOf(relay), relay, logger });
+    upper = await startUpper(config, client, { relayUrl: server.url, relayStats: relayStatsOf(relay), relay, logger, metrics });
   } catch (err) {
     await client.close();
     await server.close();

@@ -4,7 +4,7 @@
 // -> live matching through SubscriptionIndex; history queries run on reader threads.
 import { isEphemeral, msgAuth, msgClosed, msgCount, msgEose, msgEvent, msgNotice, msgOk, type Filter, type NostrEvent } from '../nostr/nip01.js';
 import { Connection, type Subscription, type Transport } from './connection.js';
-import { firstRejection, type Hooks } from './hooks.js';
+import { firstRejection, reportError, type Hooks } from './hooks.js';
 import { IngestPool } from './pipeline/ingest-pool.js';
 import type { ClientMessage } from './pipeline/parse.js';
 import { RateLimiter } from './policies/rate-limit.js';
@@ -44,8 +44,9 @@ export class RelayCore {
     readonly hooks: Hooks,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
   ) {
-    this.ingest = new IngestPool(cfg.ingestWorkers, { maxFilters: cfg.maxFilters, maxSubIdLength: cfg.maxSubidLength }, (c, m) =>
-      this.dispatch(c, m),
+    this.ingest = new IngestPool(cfg.ingestWorkers, { maxFilters: cfg.maxFilters, maxSubIdLength: cfg.maxSubidLength }, (c, m, t) =>
+      this.dispatch(c, m, t),
+      (where, err) => reportError(this.hooks, where, err),
     );
     this.eventsPerIp = new RateLimiter(cfg.rateLimits.eventsPerIp);
     this.eventsPerPubkey = new RateLimiter(cfg.rateLimits.eventsPerPubkey);
@@ -97,14 +98,15 @@ export class RelayCore {
       c.send(id ? msgOk(id, false, why) : msgNotice(why));
       return;
     }
-    this.ingest.submit(c.worker, c.id, data);
+    // Receipt time, for the onEventDone / onQueryDone observers (one clock read per message).
+    this.ingest.submit(c.worker, c.id, data, performance.now());
   }
 
-  private dispatch(connId: number, m: ClientMessage): void {
+  private dispatch(connId: number, m: ClientMessage, receivedAt: number): void {
     const c = this.conns.get(connId);
     if (!c || c.closed) return;
     try {
-      this.route(c, m);
+      this.route(c, m, receivedAt);
     } catch (err) {
       this.internalError(c, err);
     }
@@ -112,20 +114,20 @@ export class RelayCore {
 
   /** A bug in our handling of one message must not take the process (or this client) down. */
   private internalError(c: Connection, err: unknown): void {
-    console.error('relay: error handling a client message', err);
+    reportError(this.hooks, 'error handling a client message', err);
     c.send(msgNotice('error: internal error while handling your message'));
   }
 
-  private route(c: Connection, m: ClientMessage): void {
+  private route(c: Connection, m: ClientMessage, receivedAt: number): void {
     switch (m.type) {
       case 'EVENT':
-        this.onEvent(c, m.event, m.json).catch((err: unknown) => this.internalError(c, err));
+        this.onEvent(c, m.event, m.json, receivedAt).catch((err: unknown) => this.internalError(c, err));
         break;
       case 'AUTH':
         this.onAuth(c, m.event);
         break;
       case 'REQ':
-        this.onReq(c, m.subId, m.filters);
+        this.onReq(c, m.subId, m.filters, receivedAt);
         break;
       case 'COUNT':
         this.onCount(c, m.subId, m.filters);
@@ -135,10 +137,13 @@ export class RelayCore {
         if (s) this.removeSub(s);
         break;
       }
-      case 'BAD_EVENT':
+      case 'BAD_EVENT': {
         this.stats.eventsRejected++;
-        c.send(msgOk(m.id, false, `invalid: ${m.reason}`));
+        const why = `invalid: ${m.reason}`;
+        c.send(msgOk(m.id, false, why));
+        this.eventDone(receivedAt, false, why);
         break;
+      }
       case 'BAD_SUB':
         c.send(msgClosed(m.subId, `invalid: ${m.reason}`));
         break;
@@ -153,12 +158,24 @@ export class RelayCore {
     if (c && reason.startsWith('auth-required:')) c.send(msgAuth(c.challenge));
   }
 
-  /** Accepts one event from a connection (or in-process when `c` is null). Resolves with the OK. */
-  async onEvent(c: Connection | null, e: NostrEvent, json: string): Promise<{ ok: boolean; message: string }> {
+  /** Tells the onEventDone observers; the clock is read only when there are any. */
+  private eventDone(receivedAt: number, ok: boolean, message: string): void {
+    const hooks = this.hooks.onEventDone;
+    if (hooks.length === 0) return;
+    const ms = performance.now() - receivedAt;
+    for (const h of hooks) h(ms, ok, message);
+  }
+
+  /**
+   * Accepts one event from a connection (or in-process when `c` is null). Resolves with the OK.
+   * `receivedAt` (performance.now() when the message arrived) times the onEventDone observers.
+   */
+  async onEvent(c: Connection | null, e: NostrEvent, json: string, receivedAt = performance.now()): Promise<{ ok: boolean; message: string }> {
     const answer = (ok: boolean, message: string) => {
       if (ok) this.stats.eventsAccepted++;
       else this.stats.eventsRejected++;
       c?.send(msgOk(e.id, ok, message));
+      this.eventDone(receivedAt, ok, message);
       return { ok, message };
     };
     if (c && !this.exempt(c.ip)) {
@@ -223,7 +240,7 @@ export class RelayCore {
     return true;
   }
 
-  private onReq(c: Connection, subId: string, filters: Filter[]): void {
+  private onReq(c: Connection, subId: string, filters: Filter[], receivedAt: number): void {
     const old = c.subs.get(subId);
     if (old) this.removeSub(old); // NIP-01: a REQ with an open id replaces that subscription
     if (!this.checkFilters(c, subId, filters, 'REQ')) return;
@@ -236,14 +253,14 @@ export class RelayCore {
     this.live.add(s);
     this.stats.subscriptions = this.live.size;
 
-    if (filters.every((f) => f.limit === 0)) return this.finishHistory(s, []);
+    if (filters.every((f) => f.limit === 0)) return this.finishHistory(s, [], receivedAt);
     const query = this.hooks.queryEvents[0];
-    if (!query) return this.finishHistory(s, []);
+    if (!query) return this.finishHistory(s, [], receivedAt);
     const ctx = this.queryContext(c);
     query(filters, { ...ctx, defaultLimit: this.cfg.defaultLimit, maxLimit: this.cfg.maxLimit, budgetMs: this.cfg.queryBudgetMs }).then(
       (r) => {
         if (c.subs.get(subId) !== s) return; // closed or replaced meanwhile
-        this.finishHistory(s, r.events);
+        this.finishHistory(s, r.events, receivedAt);
       },
       (err: Error) => {
         if (c.subs.get(subId) !== s) return;
@@ -259,7 +276,7 @@ export class RelayCore {
     this.stats.subscriptions = this.live.size;
   }
 
-  private finishHistory(s: Subscription, history: readonly string[]): void {
+  private finishHistory(s: Subscription, history: readonly string[], receivedAt: number): void {
     const c = s.conn;
     const seen = new Set<string>();
     for (const json of history) {
@@ -270,6 +287,10 @@ export class RelayCore {
     const pending = s.pending ?? [];
     s.pending = null;
     for (const json of pending) if (!seen.has(json.slice(7, 71))) c.send(msgEvent(s.subId, json));
+    if (this.hooks.onQueryDone.length > 0) {
+      const ms = performance.now() - receivedAt;
+      for (const h of this.hooks.onQueryDone) h(ms, history.length);
+    }
     this.dropIfNotReading(c);
   }
 

@@ -25,6 +25,22 @@ export interface Hooks {
   onDisconnect: ((c: Connection) => void)[];
   /** Runs after an event is committed (or accepted, for ephemeral ones): live delivery hangs here. */
   onEventSaved: ((e: NostrEvent, json: string) => void)[];
+  /**
+   * Observers (metrics): an EVENT was answered; `ms` runs from receipt to the OK (in-process: from
+   * the publish call). `message` is the OK's text with its NIP-01 prefix. Called for every event
+   * on the hot path: keep them cheap and allocation-free.
+   */
+  onEventDone: ((ms: number, ok: boolean, message: string) => void)[];
+  /** Observers: a REQ's stored events were sent (EOSE); `ms` from receipt to EOSE. */
+  onQueryDone: ((ms: number, events: number) => void)[];
+  /** Internal errors (a bug handling a message, a crashed ingest worker): logged by whoever listens; console when nobody does. */
+  onError: ((where: string, err: unknown) => void)[];
+}
+
+/** Reports an internal error to the onError hooks, or to the console when there are none. */
+export function reportError(hooks: Pick<Hooks, 'onError'>, where: string, err: unknown): void {
+  if (hooks.onError.length === 0) return void console.error(`relay: ${where}`, err);
+  for (const h of hooks.onError) h(where, err);
 }
 
 export const emptyHooks = (): Hooks => ({
@@ -37,6 +53,9 @@ export const emptyHooks = (): Hooks => ({
   onConnect: [],
   onDisconnect: [],
   onEventSaved: [],
+  onEventDone: [],
+  onQueryDone: [],
+  onError: [],
 });
 
 export function firstRejection<A extends unknown[]>(hooks: readonly ((...a: A) => string | undefined)[], ...args: A): string | undefined {

@@ -1,23 +1,30 @@
 #!/usr/bin/env node
-// The browser tests drive Debian's chromium with playwright-core (never a downloaded browser).
-// Installs it with apt when it is missing and we may (root, apt-get present); otherwise says how.
+// Debian packages the tests use: chromium (browser tests, driven by playwright-core; never a
+// downloaded browser) and prometheus (its promtool checks deploy/prometheus.yml). Installs what is
+// missing with apt when we may (root, apt-get present); otherwise says how, and the tests that need
+// a tool report it.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
-const CHROMIUM = process.env.TIMMY_CHROMIUM ?? '/usr/bin/chromium';
-if (existsSync(CHROMIUM)) process.exit(0);
+const NEEDED = [
+  { pkg: 'chromium', path: process.env.TIMMY_CHROMIUM ?? '/usr/bin/chromium' },
+  { pkg: 'prometheus', path: '/usr/bin/promtool' },
+];
+const missing = NEEDED.filter((n) => !existsSync(n.path));
+if (missing.length === 0) process.exit(0);
+const names = missing.map((m) => m.pkg).join(' ');
 const root = typeof process.getuid === 'function' && process.getuid() === 0;
 if (!root || !existsSync('/usr/bin/apt-get')) {
-  console.error(`ensure-browser: ${CHROMIUM} is missing; install it with: sudo apt-get install -y chromium (the browser tests need it)`);
-  process.exit(0); // the browser tests then fail with the same message
+  console.error(`ensure-tools: missing ${names}; install with: sudo apt-get install -y ${names}`);
+  process.exit(0);
 }
-console.error('ensure-browser: installing Debian chromium for the browser tests (apt-get)…');
+console.error(`ensure-tools: installing Debian ${names} for the tests (apt-get)…`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'chromium']]) {
+for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...missing.map((m) => m.pkg)]]) {
   const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
   if (r.status !== 0) {
-    console.error(`ensure-browser: apt-get ${args.join(' ')} failed (${r.status})`);
+    console.error(`ensure-tools: apt-get ${args.join(' ')} failed (${r.status})`);
     process.exit(0);
   }
 }
-console.error(`ensure-browser: ${existsSync(CHROMIUM) ? 'chromium installed' : 'chromium still missing'}`);
+for (const m of missing) console.error(`ensure-tools: ${m.pkg} ${existsSync(m.path) ? 'installed' : 'still missing'}`);

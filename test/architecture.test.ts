@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -30,5 +30,18 @@ describe('architecture', () => {
     const r = cruise(join(root, 'test', 'fixtures', 'layers'), ['nostr', 'relay']);
     assert.notEqual(r.status, 0);
     assert.match(r.stdout, /nostr-layer/);
+  });
+
+  it('keeps prom-client in main/ (domain code offers observer hooks; main/obs/metrics.ts subscribes)', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, name.name);
+        if (name.isDirectory()) walk(p);
+        else if (name.name.endsWith('.ts') && /from ['"]prom-client['"]|import\(['"]prom-client['"]\)/.test(readFileSync(p, 'utf8'))) offenders.push(p.slice(root.length));
+      }
+    };
+    for (const d of LAYERS.filter((l) => l !== 'main' && existsSync(join(root, l)))) walk(join(root, d));
+    assert.deepEqual(offenders, []);
   });
 });

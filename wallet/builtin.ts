@@ -36,19 +36,43 @@ export interface FundResult {
 /** BOLT #9 bits we set: var_onion_optin and payment_secret, both compulsory. */
 const FEATURES = [8, 14];
 
+/** What `BuiltinWallet.openLedger` hands a backend's constructor. */
+export interface OpenedLedger {
+  readonly ledger: Ledger;
+  readonly cfg: WalletConfig;
+  readonly onListenerError: (err: unknown) => void;
+}
+
+/** An invoice request, checked: what the backends mint from. */
+export interface InvoiceRequest {
+  readonly account: AccountId;
+  readonly description: string;
+  /** `d` (the description) or `h` (its sha256, given or because the description is long). */
+  readonly descTag: Extract<Bolt11Tag, { tag: 'd' | 'h' }>;
+  readonly expirySeconds: number;
+}
+
+/**
+ * The LND backend (wallet/lnd/wallet.ts) extends this class: it keeps the ledger, escrow and
+ * records and replaces the Lightning legs, so what is protected here is its interface.
+ */
 export class BuiltinWallet implements W.Wallet {
   readonly capabilities: W.WalletCapabilities;
   readonly network: Network;
+  /** The key that signs the built-in wallet's invoices (33-byte compressed, hex). */
   readonly nodePubkey: string;
-  private readonly rec: Records;
-  private readonly notifier: InvoiceNotifier;
+  protected readonly rec: Records;
+  protected readonly notifier: InvoiceNotifier;
+  readonly ledger: Ledger;
+  protected readonly cfg: WalletConfig;
 
-  private constructor(
-    readonly ledger: Ledger,
+  protected constructor(
+    opened: OpenedLedger,
     private readonly nodeKey: Uint8Array,
-    private readonly cfg: WalletConfig,
-    onListenerError: (err: unknown) => void,
   ) {
+    const { ledger, cfg, onListenerError } = opened;
+    this.ledger = ledger;
+    this.cfg = cfg;
     this.network = cfg.network;
     this.nodePubkey = nodePublicKey(nodeKey);
     const testFunding = cfg.network === 'regtest' || cfg.network === 'signet' || cfg.allowFunding;
@@ -79,6 +103,11 @@ export class BuiltinWallet implements W.Wallet {
 
   /** Opens the wallet database; refuses one created for another network or node key. */
   static open(o: BuiltinWalletOptions): BuiltinWallet {
+    return new BuiltinWallet(BuiltinWallet.openLedger(o), Uint8Array.from(o.nodeKey));
+  }
+
+  /** Opens and checks the database (network, node key) for a backend's constructor. */
+  protected static openLedger(o: BuiltinWalletOptions): OpenedLedger {
     const cfg = walletConfigSchema.parse(o.config ?? {});
     if (!(o.nodeKey instanceof Uint8Array) || !secp256k1.utils.isValidSecretKey(o.nodeKey)) {
       throw new E.WalletConfigError('the node key must be a valid 32-byte secp256k1 secret key');
@@ -98,8 +127,8 @@ export class BuiltinWallet implements W.Wallet {
       ledger.close();
       throw err;
     }
-    const onErr = o.onListenerError ?? ((err: unknown) => console.error('wallet:', err));
-    return new BuiltinWallet(ledger, Uint8Array.from(o.nodeKey), cfg, onErr);
+    const onListenerError = o.onListenerError ?? ((err: unknown) => console.error('wallet:', err));
+    return { ledger, cfg, onListenerError };
   }
 
   async info(): Promise<W.WalletInfo> {
@@ -119,7 +148,8 @@ export class BuiltinWallet implements W.Wallet {
     return decodeBolt11(bolt11);
   }
 
-  async createInvoice(p: W.CreateInvoiceParams): Promise<W.InvoiceRecord> {
+  /** Checks an invoice request (amount, expiry, account or job, description); throws WalletError subclasses. */
+  protected invoiceRequest(p: W.CreateInvoiceParams): InvoiceRequest {
     assertMsat(p.amountMsat);
     const description = p.description ?? '';
     if (typeof description !== 'string') throw new E.WalletError('description must be a string');
@@ -131,13 +161,18 @@ export class BuiltinWallet implements W.Wallet {
     if (p.jobId === undefined && (kind === 'external' || kind === 'escrow')) throw new E.InvalidAccountError(`an invoice cannot credit ${account} (use jobId for escrow)`);
     if (p.refundAccount !== undefined) assertSpendable(p.refundAccount);
     const bytes = new TextEncoder().encode(description);
-    let descTag: Bolt11Tag = { tag: 'd', value: description };
+    let descTag: InvoiceRequest['descTag'] = { tag: 'd', value: description };
     if (p.descriptionHash !== undefined) {
       if (!/^[0-9a-f]{64}$/.test(p.descriptionHash)) throw new E.WalletError('descriptionHash must be 32 bytes of lowercase hex');
       descTag = { tag: 'h', value: p.descriptionHash };
     } else if (bytes.length > 639) {
       descTag = { tag: 'h', value: bytesToHex(sha256(bytes)) };
     }
+    return { account, description, descTag, expirySeconds: expiry };
+  }
+
+  async createInvoice(p: W.CreateInvoiceParams): Promise<W.InvoiceRecord> {
+    const { account, description, descTag, expirySeconds: expiry } = this.invoiceRequest(p);
     const preimage = randomBytes(32);
     const paymentHash = bytesToHex(sha256(preimage));
     const now = this.ledger.clock.now();
@@ -263,10 +298,12 @@ export class BuiltinWallet implements W.Wallet {
   }
 
   async release(p: W.ReleaseParams): Promise<W.EscrowRecord> {
+    this.refuseHeldByNode(p.jobId);
     return releaseEscrow(this.ledger, this.rec, p);
   }
 
   async refund(jobId: string, reason = ''): Promise<W.EscrowRecord | null> {
+    this.refuseHeldByNode(jobId);
     try {
       return refundEscrow(this.ledger, this.rec, jobId, reason).escrow;
     } finally {
@@ -296,8 +333,19 @@ export class BuiltinWallet implements W.Wallet {
     this.nodeKey.fill(0);
   }
 
+  /**
+   * A job paid by an LND hold invoice has its money in an HTLC on the node: only the LND backend can
+   * settle or cancel it, so the ledger alone must not release or refund it (this wallet runs on the
+   * same database when LND is down or another backend is configured).
+   */
+  private refuseHeldByNode(jobId: string): void {
+    if (typeof jobId === 'string' && this.rec.acceptedForJob(jobId) !== undefined) {
+      throw new E.WalletUnsupportedError(`job ${jobId} was paid with a hold invoice that LND holds; releasing or refunding it needs the LND backend`);
+    }
+  }
+
   /** The public record; an open invoice past its expiry reads as expired before the poller marks it. */
-  private view(r: InvoiceRow | undefined): W.InvoiceRecord | null {
+  protected view(r: InvoiceRow | undefined): W.InvoiceRecord | null {
     if (!r) return null;
     const rec = invoiceRecord(r);
     return rec.status === 'open' && this.ledger.clock.now() >= rec.expiresAt ? { ...rec, status: 'expired' } : rec;

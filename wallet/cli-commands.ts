@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { formatSats, parseSats } from './accounts.js';
 import { decodeBolt11 } from './bolt11.js';
 import type { BuiltinWallet } from './builtin.js';
+import { runNwcCommand, type NwcCliContext } from './nwc/cli.js';
 
 export class WalletUsageError extends Error {
   override name = 'WalletUsageError';
@@ -19,6 +20,7 @@ Commands:
                                            mint a BOLT11 invoice that credits <account> when paid
   pay <bolt11> --from <account>            pay an invoice this wallet issued, from <account>
   decode <bolt11>                          show an invoice's fields and check its signature
+  nwc add|list|remove ...                  Nostr Wallet Connect connections (timmy wallet nwc help)
 
 Accounts: external, treasury, fees, agent:<name>, customer:<id>, user:<name>, escrow:<job id>.
 Amounts are in sats, with up to 3 decimals (millisatoshis).`;
@@ -85,8 +87,22 @@ function needs(v: string | undefined, what: string): string {
   return v;
 }
 
+export interface WalletCommandOptions {
+  /** Opens what `wallet nwc ...` needs (the connection store, the service pubkey, default relays); closed after the command. */
+  readonly nwc?: () => NwcCliContext;
+}
+
 /** Runs `timmy wallet <argv...>` (argv without "wallet"; --data-dir and --config are accepted and ignored); returns the lines to print. */
-export async function runWalletCommand(w: BuiltinWallet, argv: readonly string[]): Promise<string[]> {
+export async function runWalletCommand(w: BuiltinWallet, argv: readonly string[], o: WalletCommandOptions = {}): Promise<string[]> {
+  if (argv[0] === 'nwc') {
+    if (!o.nwc) throw new WalletUsageError('timmy wallet nwc needs the instance\'s data dir');
+    const ctx = o.nwc();
+    try {
+      return runNwcCommand(ctx, argv.slice(1));
+    } finally {
+      ctx.close();
+    }
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -55,6 +55,34 @@ export interface LedgerEntry {
   readonly amountMsat: number;
 }
 
+/** An invoice as one account sees it: one it is paid to (`incoming`) or one it paid (`outgoing`). */
+export interface AccountInvoice {
+  readonly direction: 'incoming' | 'outgoing';
+  readonly paymentHash: string;
+  readonly bolt11: string;
+  readonly amountMsat: number;
+  readonly description: string;
+  readonly status: 'open' | 'accepted' | 'paid' | 'expired' | 'cancelled';
+  /** Only once paid (the proof of payment). */
+  readonly preimage: string | null;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly settledAt: number | null;
+}
+
+export interface AccountInvoiceQuery {
+  /** Created at or after (unix seconds). */
+  readonly from?: number;
+  /** Created at or before. */
+  readonly until?: number;
+  /** 1 to 1000. */
+  readonly limit: number;
+  readonly offset?: number;
+  /** Include invoices not paid (yet); default only paid ones. */
+  readonly unpaid?: boolean;
+  readonly direction?: 'incoming' | 'outgoing';
+}
+
 export interface Audit {
   /** Sum of every entry: always 0. */
   readonly totalMsat: number;
@@ -189,6 +217,34 @@ export class Ledger {
          FROM entries e JOIN transactions t ON t.id = e.tx_id ORDER BY e.tx_id DESC, e.id DESC LIMIT ?`,
       )
       .all(n);
+  }
+
+  /**
+   * The invoices an account was paid or paid itself (NWC's list_transactions), newest first. Reads
+   * the invoices table, which has no index on account or payer: a scan, fine for thousands of rows.
+   */
+  accountInvoices(account: AccountId, q: AccountInvoiceQuery): AccountInvoice[] {
+    accountKind(account);
+    const where = [
+      q.direction === 'incoming' ? 'account = @account' : q.direction === 'outgoing' ? "paid_by = @account AND status = 'paid'" : "(account = @account OR (paid_by = @account AND status = 'paid'))",
+    ];
+    if (!q.unpaid) where.push("status = 'paid'");
+    if (q.from !== undefined) where.push('created_at >= @from');
+    if (q.until !== undefined) where.push('created_at <= @until');
+    return this.db
+      .prepare<Record<string, unknown>, AccountInvoice>(
+        `SELECT CASE WHEN account = @account THEN 'incoming' ELSE 'outgoing' END AS direction, payment_hash AS paymentHash, bolt11,
+           amount_msat AS amountMsat, description, status, CASE WHEN status = 'paid' THEN preimage END AS preimage,
+           created_at AS createdAt, expires_at AS expiresAt, settled_at AS settledAt
+         FROM invoices WHERE ${where.join(' AND ')} ORDER BY created_at DESC, payment_hash LIMIT @limit OFFSET @offset`,
+      )
+      .all({
+        account,
+        ...(q.from !== undefined ? { from: q.from } : {}),
+        ...(q.until !== undefined ? { until: q.until } : {}),
+        limit: Math.min(1000, Math.max(1, Math.floor(q.limit) || 1)),
+        offset: Math.max(0, Math.floor(q.offset ?? 0) || 0),
+      });
   }
 
   /** Checks the books: all entries sum to zero, per transaction and in all, and stored balances match the entries. */

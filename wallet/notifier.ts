@@ -17,7 +17,8 @@ export interface NotifierSource {
 }
 
 type Final = InvoiceUpdate['status'];
-const isFinal = (s: string): s is Final => s === 'paid' || s === 'expired' || s === 'cancelled';
+/** `accepted` (a hold invoice whose payment the node holds) is final for whoever waits for the payment. */
+const isFinal = (s: string): s is Final => s === 'paid' || s === 'accepted' || s === 'expired' || s === 'cancelled';
 
 export class InvoiceNotifier {
   private lastTxId: number;
@@ -67,7 +68,7 @@ export class InvoiceNotifier {
       this.lastTxId = txId;
       const inv = this.src.invoice(paymentHash);
       if (!inv) continue;
-      const u: InvoiceUpdate = { paymentHash, status: 'paid', invoice: inv };
+      const u: InvoiceUpdate = { paymentHash, status: inv.status === 'accepted' ? 'accepted' : 'paid', invoice: inv };
       for (const cb of [...this.paidListeners]) this.call(cb, u);
     }
     this.checkSubscriptions([...this.subs.keys()]);

@@ -24,7 +24,10 @@ export function paymentPort(wallet: Wallet, o: PaymentPortOptions = {}): JobPaym
       return { bolt11: inv.bolt11, paymentHash: inv.paymentHash };
     },
 
-    /** True once paid, false once expired or cancelled; rejects with the signal's reason when aborted. */
+    /**
+     * True once paid (or, for an LND hold invoice, accepted: the escrow is held), false once expired
+     * or cancelled; rejects with the signal's reason when aborted.
+     */
     waitPaid(paymentHash, signal) {
       return new Promise<boolean>((resolve, reject) => {
         if (signal.aborted) return reject(signal.reason);
@@ -37,7 +40,7 @@ export function paymentPort(wallet: Wallet, o: PaymentPortOptions = {}): JobPaym
         try {
           unsubscribe = wallet.subscribeInvoice(paymentHash, (u) => {
             signal.removeEventListener('abort', onAbort);
-            resolve(u.status === 'paid');
+            resolve(u.status === 'paid' || u.status === 'accepted');
           });
         } catch (err) {
           signal.removeEventListener('abort', onAbort);
@@ -46,8 +49,10 @@ export function paymentPort(wallet: Wallet, o: PaymentPortOptions = {}): JobPaym
       });
     },
 
+    /** The payment arrived: paid, accepted (held by LND), or paid and since given back (a refunded hold invoice). */
     async isPaid(paymentHash) {
-      return (await wallet.lookupInvoice(paymentHash))?.status === 'paid';
+      const inv = await wallet.lookupInvoice(paymentHash);
+      return !!inv && (inv.status === 'paid' || inv.status === 'accepted' || inv.paidBy !== null);
     },
 
     proof: (paymentHash) => wallet.paymentProof(paymentHash),

@@ -47,6 +47,10 @@ export class Records {
       openForJob: db.prepare<[string], { h: string }>(`SELECT payment_hash AS h FROM invoices WHERE job_id = ? AND status = 'open'`),
       setStatus: db.prepare(`UPDATE invoices SET status = ? WHERE payment_hash = ? AND status = 'open'`),
       markPaid: db.prepare(`UPDATE invoices SET status = 'paid', settled_at = ?, paid_by = ?, settle_tx_id = ? WHERE payment_hash = ?`),
+      markAccepted: db.prepare(`UPDATE invoices SET status = 'accepted', paid_by = ?, settle_tx_id = ? WHERE payment_hash = ? AND status = 'open'`),
+      settleAccepted: db.prepare(`UPDATE invoices SET status = 'paid', settled_at = ? WHERE payment_hash = ? AND status = 'accepted'`),
+      cancelAccepted: db.prepare(`UPDATE invoices SET status = 'cancelled' WHERE payment_hash = ? AND status = 'accepted'`),
+      acceptedForJob: db.prepare<[string], { h: string }>(`SELECT payment_hash AS h FROM invoices WHERE job_id = ? AND status = 'accepted'`),
       due: db.prepare<[number], { h: string }>(`SELECT payment_hash AS h FROM invoices WHERE status = 'open' AND expires_at <= ?`),
       settlementsSince: db.prepare<[number], { id: number; key: string }>(
         `SELECT id, idempotency_key AS key FROM transactions WHERE id > ? AND idempotency_key LIKE 'invoice:%' ORDER BY id`,
@@ -96,6 +100,29 @@ export class Records {
 
   markPaid(paymentHash: string, now: number, paidBy: string, txId: number): void {
     this.s.markPaid.run(now, paidBy, txId, paymentHash);
+  }
+
+  /**
+   * A hold invoice whose payment arrived and is held by the node (LND): `paidBy` and, for a job's
+   * invoice, the ledger transaction that put the money in escrow. False if it was not open.
+   */
+  markAccepted(paymentHash: string, paidBy: string, txId: number | null): boolean {
+    return this.s.markAccepted.run(paidBy, txId, paymentHash).changes > 0;
+  }
+
+  /** An accepted hold invoice was settled (the money is ours); false if it was not accepted. */
+  settleAccepted(paymentHash: string, now: number): boolean {
+    return this.s.settleAccepted.run(now, paymentHash).changes > 0;
+  }
+
+  /** An accepted hold invoice was cancelled (the payment went back); false if it was not accepted. */
+  cancelAccepted(paymentHash: string): boolean {
+    return this.s.cancelAccepted.run(paymentHash).changes > 0;
+  }
+
+  /** The job's accepted hold invoice (its escrow is held by the node), if any. */
+  acceptedForJob(jobId: string): string | undefined {
+    return this.s.acceptedForJob.get(jobId)?.h;
   }
 
   /** Open invoices whose expiry has passed. */

@@ -80,6 +80,42 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'LND backend: the node\'s view of our invoices, outgoing Lightning payments',
+    sql: `
+      -- One row per invoice that lives on LND (the invoices row holds what the ledger knows). state is
+      -- the last state LND reported; cancel_pending = 1 while a cancel still has to reach LND.
+      CREATE TABLE lnd_invoices (
+        payment_hash TEXT PRIMARY KEY REFERENCES invoices(payment_hash),
+        state TEXT NOT NULL DEFAULT 'OPEN' CHECK (state IN ('OPEN', 'ACCEPTED', 'SETTLED', 'CANCELED')),
+        cancel_pending INTEGER NOT NULL DEFAULT 0,
+        amt_paid_msat INTEGER NOT NULL DEFAULT 0,
+        htlc_expiry INTEGER,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX lnd_invoices_live ON lnd_invoices(state) WHERE state IN ('OPEN', 'ACCEPTED') OR cancel_pending = 1;
+
+      -- Payments sent through LND from a ledger account. The debit (amount + fee limit) is posted
+      -- before LND is asked; a failure posts it back, a success posts back what the fee did not use.
+      -- attempt counts retries after failures (each has its own ledger keys).
+      CREATE TABLE lnd_payments (
+        payment_hash TEXT PRIMARY KEY,
+        bolt11 TEXT NOT NULL,
+        from_account TEXT NOT NULL,
+        amount_msat INTEGER NOT NULL CHECK (amount_msat > 0),
+        fee_limit_msat INTEGER NOT NULL CHECK (fee_limit_msat >= 0),
+        fee_msat INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+        preimage TEXT,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        failure TEXT,
+        created_at INTEGER NOT NULL,
+        settled_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX lnd_payments_pending ON lnd_payments(status) WHERE status = 'pending';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -27,11 +27,15 @@ export function settleInvoice(ledger: Ledger, rec: Records, hash: string, from: 
     if (r.paidBy === from) return result(r.settledAt!, true);
     throw new E.InvoiceAlreadyPaidError(`invoice ${hash} is already paid`);
   }
+  // A hold invoice paid over Lightning whose payment the node holds: paid, by someone else.
+  if (r.status === 'accepted') throw new E.InvoiceAlreadyPaidError(`invoice ${hash} is already paid`);
   if (r.status === 'cancelled') throw new E.InvoiceCancelledError(`invoice ${hash} was cancelled`);
   if (r.status === 'expired' || now >= r.expiresAt) {
     throw new E.InvoiceExpiredError(`invoice ${hash} expired at ${new Date(r.expiresAt * 1000).toISOString()}`);
   }
-  if (r.kind !== 'standard' || r.preimage === null) throw new E.WalletUnsupportedError('hold invoices are not supported by the built-in wallet');
+  // A hold invoice whose preimage we hold (a job's invoice on LND) can be paid from an account; one
+  // whose preimage only its creator knows cannot be settled here.
+  if (r.preimage === null) throw new E.WalletUnsupportedError('this hold invoice is settled by whoever holds its preimage (settleHold)');
   if (from === r.account) throw new E.InvalidAccountError(`${from} cannot pay its own invoice`);
   if (r.jobId !== null && rec.escrow(r.jobId)) throw new E.EscrowStateError(`job ${r.jobId} already has an escrow`);
   const { txId } = ledger.post({

@@ -1,7 +1,7 @@
 // The wallet as the rest of Timmy sees it. The built-in backend (wallet/builtin.ts) keeps every
-// account in the local ledger and settles invoices it issued itself; an LND backend (later issue)
-// implements the same interface with the same ledger for accounts and escrow, plus a node for the
-// Lightning legs. Amounts are integer millisatoshis as `number` (safe-integer checked everywhere;
+// account in the local ledger and settles invoices it issued itself; the LND backend
+// (wallet/lnd/wallet.ts) implements the same interface with the same ledger for accounts and
+// escrow, plus a node for the Lightning legs. Amounts are integer millisatoshis as `number` (safe-integer checked everywhere;
 // 2^53 msat is about 90,000 BTC). Every method that changes money commits before it resolves.
 import type { AccountId } from './accounts.js';
 import type { Bolt11Invoice, Network } from './bolt11.js';
@@ -52,10 +52,14 @@ export interface InvoiceRecord {
   readonly paidBy: AccountId | null;
 }
 
-/** The final state of an invoice, delivered once per subscription. */
+/**
+ * The final state of an invoice, delivered once per subscription. `accepted` is a hold invoice
+ * (LND) whose payment arrived and is held by the node until it is settled or cancelled: final for
+ * whoever waits for the payment (a job's escrow is held from then on).
+ */
 export interface InvoiceUpdate {
   readonly paymentHash: string;
-  readonly status: 'paid' | 'expired' | 'cancelled';
+  readonly status: 'paid' | 'accepted' | 'expired' | 'cancelled';
   readonly invoice: InvoiceRecord;
 }
 

@@ -24,6 +24,18 @@ export interface GenerateResult {
   readonly provider: string;
   /** The model that answered, as the server reported it. */
   readonly model: string;
+  /** Prompt and completion tokens, when the server reports them (Ollama's eval counts, OpenAI's usage). */
+  readonly tokensIn?: number;
+  readonly tokensOut?: number;
+}
+
+const count = (x: unknown): number | undefined => (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : undefined);
+
+/** The token counts of a result, leaving out those the server did not give. */
+function tokens(tokensIn: unknown, tokensOut: unknown): { tokensIn?: number; tokensOut?: number } {
+  const i = count(tokensIn);
+  const o = count(tokensOut);
+  return { ...(i !== undefined ? { tokensIn: i } : {}), ...(o !== undefined ? { tokensOut: o } : {}) };
 }
 
 export interface LlmProvider {
@@ -122,10 +134,12 @@ export class OllamaProvider implements LlmProvider {
     const j = (await postJson(`${this.endpoint}/api/chat`, body, {}, this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal)) as {
       model?: unknown;
       message?: { content?: unknown };
+      prompt_eval_count?: unknown;
+      eval_count?: unknown;
     };
     const text = j?.message?.content;
     if (typeof text !== 'string') throw new LlmProviderError('the answer has no message.content');
-    return { text, provider: this.name, model: typeof j.model === 'string' ? j.model : model };
+    return { text, provider: this.name, model: typeof j.model === 'string' ? j.model : model, ...tokens(j.prompt_eval_count, j.eval_count) };
   }
 }
 
@@ -160,9 +174,10 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     const j = (await postJson(`${this.endpoint}/chat/completions`, body, headers, this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal)) as {
       model?: unknown;
       choices?: { message?: { content?: unknown } }[];
+      usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
     };
     const text = j?.choices?.[0]?.message?.content;
     if (typeof text !== 'string') throw new LlmProviderError('the answer has no choices[0].message.content');
-    return { text, provider: this.name, model: typeof j.model === 'string' ? j.model : model };
+    return { text, provider: this.name, model: typeof j.model === 'string' ? j.model : model, ...tokens(j.usage?.prompt_tokens, j.usage?.completion_tokens) };
   }
 }

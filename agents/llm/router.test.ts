@@ -9,19 +9,21 @@ import { fakeContext, fakeJob } from '../skills/testing.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { createLlmRouter, llmConfigSchema } from './config.js';
 import { OllamaProvider, OpenAiCompatibleProvider, type ChatMessage } from './provider.js';
-import { LlmRouter } from './router.js';
+import { LlmRouter, type LlmRequestInfo } from './router.js';
 
 interface Fake {
   url: string;
   requests: { path: string; headers: IncomingMessage['headers']; body: Record<string, unknown> }[];
   mode: 'ok' | 'fail' | 'hang';
+  /** Report token counts (Ollama's eval counts, OpenAI's usage) in answers. */
+  tokens: boolean;
   close(): Promise<void>;
 }
 
 const lastUser = (body: Record<string, unknown>): string => ((body.messages as ChatMessage[]).filter((m) => m.role === 'user').pop()?.content ?? '');
 
 async function fakeServer(dialect: 'ollama' | 'openai', mode: Fake['mode'] = 'ok'): Promise<Fake> {
-  const fake: Fake = { url: '', requests: [], mode, close: async () => {} };
+  const fake: Fake = { url: '', requests: [], mode, tokens: false, close: async () => {} };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
@@ -42,11 +44,12 @@ async function fakeServer(dialect: 'ollama' | 'openai', mode: Fake['mode'] = 'ok
         return;
       }
       const text = `${dialect} says: ${lastUser(body)}`;
+      const usage = !fake.tokens ? {} : dialect === 'ollama' ? { prompt_eval_count: 11, eval_count: 5 } : { usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } };
       res.end(
         JSON.stringify(
           dialect === 'ollama'
-            ? { model: body.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: text }, done: true }
-            : { id: 'chatcmpl-1', object: 'chat.completion', model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }] },
+            ? { model: body.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: text }, done: true, ...usage }
+            : { id: 'chatcmpl-1', object: 'chat.completion', model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], ...usage },
         ),
       );
     });
@@ -135,6 +138,29 @@ describe('LLM router', () => {
     assert.equal(b!.state, 'closed', 'one failure is below the threshold');
     assert.equal(s!.lastError, 'timed out after 150 ms');
     assert.equal(o!.state, 'closed');
+  });
+
+  it('tells onRequest about each request: provider, model, time, outcome and the tokens the server reported', async () => {
+    const broken = await start('ollama', 'fail');
+    const counting = await start('openai');
+    counting.tokens = true;
+    const seen: LlmRequestInfo[] = [];
+    const router = new LlmRouter(
+      [new OllamaProvider({ name: 'broken', baseUrl: broken.url, model: 'm' }), new OpenAiCompatibleProvider({ baseUrl: counting.url, model: 'local' })],
+      { onRequest: (e) => seen.push(e) },
+    );
+    const out = await router.generate(ask('count'));
+    assert.equal(out.tokensIn, 7);
+    assert.equal(out.tokensOut, 3);
+    assert.deepEqual(seen.map(({ ms: _, ...rest }) => rest), [
+      { provider: 'broken', ok: false },
+      { provider: 'openai', model: 'local', ok: true, tokensIn: 7, tokensOut: 3 },
+    ]);
+    assert.ok(seen.every((e) => e.ms >= 0 && e.ms < 5000));
+    const ollamaCounting = await start('ollama');
+    ollamaCounting.tokens = true;
+    const o = await new OllamaProvider({ baseUrl: ollamaCounting.url, model: 'llama3.2' }).generate(ask('x'), new AbortController().signal);
+    assert.deepEqual([o.tokensIn, o.tokensOut], [11, 5]);
   });
 
   it('opens a circuit after N failures, skips it, tries it again half-open after the cooldown, and closes it on success', async () => {

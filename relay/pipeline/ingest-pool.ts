@@ -7,8 +7,10 @@ import { Worker } from 'node:worker_threads';
 import { defaultVerifier } from '../../nostr/verify.js';
 import { parseClientMessage, type ClientMessage, type ParseLimits } from './parse.js';
 
-export type Deliver = (connId: number, msg: ClientMessage) => void;
-type Item = { c: number; d: string };
+/** `receivedAt` is the time the core stamped on the message at submit (performance.now()). */
+export type Deliver = (connId: number, msg: ClientMessage, receivedAt: number) => void;
+/** The receipt time `t` stays on the main thread: a worker answers each batch in order, one per item. */
+type Item = { c: number; d: string; t: number };
 
 /** More restarts than this within RESTART_WINDOW_MS means the threads cannot run here: parse inline. */
 const MAX_RESTARTS = 5;
@@ -27,7 +29,12 @@ export class IngestPool {
   private restarts: number[] = [];
   private closing = false;
 
-  constructor(size: number, private readonly limits: ParseLimits, private readonly deliver: Deliver) {
+  constructor(
+    size: number,
+    private readonly limits: ParseLimits,
+    private readonly deliver: Deliver,
+    private readonly onError: (where: string, err: unknown) => void = (where, err) => console.error(`relay: ${where}`, err),
+  ) {
     for (let i = 0; i < size; i++) {
       const slot: Slot = { worker: null, inFlight: [], outbox: [] };
       this.slots.push(slot);
@@ -39,10 +46,13 @@ export class IngestPool {
     const w = new Worker(new URL('./ingest-worker.js', import.meta.url), { workerData: this.limits, execArgv: [] });
     slot.worker = w;
     w.on('message', (batch: { c: number; m: ClientMessage }[]) => {
-      slot.inFlight.shift();
-      for (const { c, m } of batch) this.deliver(c, m);
+      const sent = slot.inFlight.shift();
+      for (let i = 0; i < batch.length; i++) {
+        const { c, m } = batch[i]!;
+        this.deliver(c, m, sent?.[i]?.t ?? performance.now());
+      }
     });
-    w.on('error', (err) => console.error('relay: ingest worker failed; restarting it', err));
+    w.on('error', (err) => this.onError('ingest worker failed; restarting it', err));
     w.on('exit', () => {
       if (this.closing || slot.worker !== w) return;
       slot.worker = null;
@@ -54,14 +64,14 @@ export class IngestPool {
         this.spawn(slot);
         for (const b of pending) this.post(slot, b);
       } else {
-        console.error('relay: ingest workers keep failing; parsing on the main thread from now on');
+        this.onError('ingest workers keep failing; parsing on the main thread from now on', new Error(`${this.restarts.length} restarts in ${RESTART_WINDOW_MS} ms`));
         for (const b of pending) for (const it of b) this.parseInline(it);
       }
     });
   }
 
-  private parseInline({ c, d }: Item): void {
-    this.deliver(c, parseClientMessage(d, defaultVerifier, this.limits));
+  private parseInline({ c, d, t }: Item): void {
+    this.deliver(c, parseClientMessage(d, defaultVerifier, this.limits), t);
   }
 
   private post(slot: Slot, batch: Item[]): void {
@@ -81,14 +91,15 @@ export class IngestPool {
     return i;
   }
 
-  submit(worker: number, connId: number, data: string): void {
+  /** `receivedAt` comes back with the parsed message (0 when nobody times it). */
+  submit(worker: number, connId: number, data: string, receivedAt = 0): void {
     const slot = this.slots[worker];
     if (!slot) {
       // No workers configured: parse inline (used by small embedded setups).
-      this.parseInline({ c: connId, d: data });
+      this.parseInline({ c: connId, d: data, t: receivedAt });
       return;
     }
-    slot.outbox.push({ c: connId, d: data });
+    slot.outbox.push({ c: connId, d: data, t: receivedAt });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());

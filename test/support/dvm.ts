@@ -234,7 +234,7 @@ export interface FakeOllama {
   close(): Promise<void>;
 }
 
-/** Speaks Ollama's POST /api/chat (stream: false) and answers after `delayMs`: "echo: <prompt>". */
+/** Speaks Ollama's POST /api/chat (stream: false) and answers after `delayMs`: "echo: <prompt>", with token counts. */
 export async function fakeOllama(delayMs: number): Promise<FakeOllama> {
   const requests: FakeOllama['requests'] = [];
   const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
@@ -251,7 +251,10 @@ export async function fakeOllama(delayMs: number): Promise<FakeOllama> {
         const prompt = rec.body.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
         rec.answered = true;
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ model: rec.body.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: `echo: ${prompt}` }, done: true }));
+        const content = `echo: ${prompt}`;
+        // Token counts as Ollama reports them (here: words), for the LLM metrics.
+        const words = (x: string) => x.split(/\s+/).filter(Boolean).length;
+        res.end(JSON.stringify({ model: rec.body.model, created_at: new Date().toISOString(), message: { role: 'assistant', content }, done: true, prompt_eval_count: words(prompt), eval_count: words(content) }));
       }, delayMs);
       res.on('close', () => {
         clearTimeout(timer);
