@@ -12,10 +12,13 @@ import { PriceLearner } from './bidding/learner.js';
 import { HEARTBEAT_KIND, isAlive, parseHeartbeat, type Heartbeat } from './events.js';
 import { startHeartbeat, type HeartbeatHandle } from './heartbeat.js';
 import { announceAgent } from './identity/announce.js';
+import { agentOffer, offerKeyName } from './identity/offer.js';
 import { buildHandlerInfo } from '../nostr/nip89.js';
 import type { AgentCipher, Keystore } from './identity/keystore.js';
 import type { Persona } from './personas/schema.js';
 import { skillsFor, type SkillRegistry } from './skills/index.js';
+import type { Network } from '../wallet/bolt11.js';
+import type { OfferOwner } from '../wallet/offers/issuer.js';
 
 export interface SwarmOptions {
   readonly client: NostrClient;
@@ -26,6 +29,8 @@ export interface SwarmOptions {
   readonly coordinator: string;
   readonly heartbeatSeconds?: number;
   readonly nip05Domain?: string;
+  /** The wallet's network, for the agents' BOLT12 offers (default regtest). */
+  readonly network?: Network;
   readonly onError?: (err: unknown, where: string) => void;
 }
 
@@ -44,6 +49,9 @@ export class Agent implements AgentPort {
   readonly signer: Signer;
   readonly account: string;
   readonly bidder: Bidder;
+  /** The agent's BOLT12 offer (`lno1…`), in its profile and handler announcement. */
+  readonly offer: string;
+  private readonly offerKey: Uint8Array;
   private readonly skills = new Map<number, Skill>();
   private readonly cipher: AgentCipher;
   private heartbeat: HeartbeatHandle | undefined;
@@ -60,6 +68,8 @@ export class Agent implements AgentPort {
     this.signer = o.keystore.signerFor(persona.name);
     this.cipher = o.keystore.cipherFor(persona.name);
     this.account = `agent:${persona.name}`;
+    this.offerKey = o.keystore.secret(offerKeyName(persona.name));
+    this.offer = agentOffer(persona, this.offerKey, { network: o.network ?? 'regtest', nip05Domain: o.nip05Domain });
     for (const s of skillsFor(persona, o.skills)) this.skills.set(s.kind, s);
     this.bidder = new Bidder({
       client: o.client,
@@ -90,6 +100,19 @@ export class Agent implements AgentPort {
     return this.cipher.encrypt(peer, content, scheme);
   }
 
+  /** What the instance's offer service needs to answer invoice requests for this agent's offer. */
+  offerOwner(): OfferOwner {
+    return {
+      pubkey: this.pubkey,
+      signer: this.signer,
+      encrypt: (peer, text) => this.cipher.encrypt(peer, text, 'nip44'),
+      decrypt: (peer, text) => this.cipher.decrypt(peer, text, 'nip44'),
+      offer: this.offer,
+      offerKey: this.offerKey,
+      account: this.account,
+    };
+  }
+
   jobStarted(): void {
     this.active++;
   }
@@ -117,7 +140,7 @@ export class Agent implements AgentPort {
       load: () => ({ active: this.active, capacity: 4 }),
       onError: (err) => o.onError?.(err, `heartbeat ${this.name}`),
     });
-    await announceAgent(this.persona, this.signer, o.client, o.nip05Domain ? { nip05Domain: o.nip05Domain } : {}).catch((err: unknown) =>
+    await announceAgent(this.persona, this.signer, o.client, { offer: this.offer, ...(o.nip05Domain ? { nip05Domain: o.nip05Domain, lud16: `${this.name}@${o.nip05Domain}` } : {}) }).catch((err: unknown) =>
       o.onError?.(err, `announce ${this.name}`),
     );
     await this.announceHandler(o).catch((err: unknown) => o.onError?.(err, `NIP-89 ${this.name}`));
@@ -139,6 +162,7 @@ export class Agent implements AgentPort {
           ...(p.picture ? { picture: p.picture } : {}),
           ...(o.nip05Domain ? { nip05: `${p.name}@${o.nip05Domain}` } : {}),
           encryptionSupported: true,
+          bolt12: this.offer,
         },
       }),
     );

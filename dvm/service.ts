@@ -337,8 +337,11 @@ export class Dvm {
       paid = false;
     }
     if (signal.aborted) return false;
+    // Paid by a zap instead (agents/zaps.ts): that payment cancelled this invoice and recorded its own on the job.
+    const now = this.d.store.get(job.id)?.paymentHash;
+    if (!paid && now && now !== hash) paid = await this.d.payments.isPaid(now);
     if (!paid) throw new JobFailed('the invoice was not paid in time');
-    this.d.store.transition(job.id, 'bidding', 'paid');
+    this.d.store.transition(job.id, 'bidding', now !== hash ? 'paid by a zap' : 'paid');
     return true;
   }
 

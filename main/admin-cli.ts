@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keystore } from '../agents/identity/keystore.js';
 import { BuiltinWallet } from '../wallet/builtin.js';
+import { openWallet } from '../wallet/select.js';
 import { runWalletCommand, WALLET_HELP } from '../wallet/cli-commands.js';
 import { NwcStore, nwcStorePath, type NwcCliContext } from '../wallet/nwc/index.js';
 import { getPublicKey } from '../nostr/verify.js';
@@ -45,15 +46,22 @@ export function nwcRelays(config: Config): string[] {
 
 export async function walletCommand(config: Config, argv: readonly string[]): Promise<string[]> {
   const keystore = Keystore.open({ dataDir: config.dataDir, ...(process.env.TIMMY_SECRET ? { masterSecret: process.env.TIMMY_SECRET } : {}), warn: (m) => console.error(`warn: ${m}`) });
-  const w = BuiltinWallet.open({ path: join(config.dataDir, 'wallet.sqlite'), nodeKey: keystore.secret('wallet-node'), config: config.wallet });
+  const path = join(config.dataDir, 'wallet.sqlite');
+  // What needs the node (the audit's node balances, sending an approved withdrawal) opens the
+  // configured backend; everything else works on the ledger alone.
+  const needsNode = config.wallet.backend === 'lnd' && (argv[0] === 'audit' || (argv[0] === 'withdraw' && argv[1] === 'approve'));
+  const opened = needsNode
+    ? await openWallet({ path, nodeKey: keystore.secret('wallet-node'), config: config.wallet, log: (_l, m) => console.error(m) })
+    : undefined;
+  const w = opened?.wallet ?? BuiltinWallet.open({ path, nodeKey: keystore.secret('wallet-node'), config: config.wallet });
   const nwc = (): NwcCliContext => {
     const store = NwcStore.open(nwcStorePath(config.dataDir));
     return { store, servicePubkey: getPublicKey(keystore.secret('nwc-service')), relays: nwcRelays(config), close: () => store.close() };
   };
   try {
-    return await runWalletCommand(w, argv, { nwc });
+    return await runWalletCommand(w, argv, { nwc, treasury: config.wallet.treasury });
   } finally {
-    await w.close();
+    await (opened ? opened.close() : w.close());
   }
 }
 

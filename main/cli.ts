@@ -30,7 +30,7 @@ Commands:
   relay           run the embedded relay only
   relay export    write every stored event as JSONL
   relay import    read JSONL events into the relay database
-  wallet ...      the built-in wallet: balance, fund (test money), invoice, pay, decode
+  wallet ...      the wallet: balance, fund (test money), invoice, pay, decode, earnings, withdraw, sweep, audit
   job ...         jobs: list, show, replay, approve, rate
   agent ...       agents' reputation: list, show <npub|name>
   status          is the running instance up and ready (relay, wallet, agents)?

@@ -13,6 +13,7 @@ import { openWallet } from '../wallet/select.js';
 import { paymentPort } from '../wallet/payment-port.js';
 import { readBolt11 } from '../wallet/bolt11.js';
 import { startNwcService, type NwcService } from '../wallet/nwc/index.js';
+import { NostrBolt12Payer, OfferService, type Bolt12Payer } from '../wallet/offers/index.js';
 import { ReputationBook } from '../reputation/book.js';
 import { ReputationService } from '../reputation/service.js';
 import { minScoreFor, scoreParams } from '../reputation/config.js';
@@ -40,6 +41,8 @@ export interface Services {
   readonly llm: LlmRouter;
   /** The NWC wallet service (undefined with wallet.nwc.enabled false). */
   readonly nwc: NwcService | undefined;
+  /** BOLT12 offers over Nostr: the agents' offers answered (service), and paying others' (payer). */
+  readonly offers: { readonly service: OfferService; readonly payer: Bolt12Payer };
   close(): Promise<void>;
 }
 
@@ -85,6 +88,7 @@ export async function startServices(
     skills,
     coordinator: coordinatorPubkey,
     heartbeatSeconds: config.agents.heartbeatSeconds,
+    network: wallet.network,
     ...(config.agents.nip05Domain ? { nip05Domain: config.agents.nip05Domain } : {}),
     onError: (err, where) => o.log('warn', `${where}: ${(err as Error).message ?? String(err)}`),
   });
@@ -117,7 +121,7 @@ export async function startServices(
     client,
     store,
     agents: swarm.agents,
-    payments: paymentPort(wallet),
+    payments: paymentPort(wallet, { treasuryFeePct: config.wallet.treasury.feePct }),
     auction,
     pricing,
     reputation: reputationPort,
@@ -138,6 +142,10 @@ export async function startServices(
   const nwc = config.wallet.nwc.enabled
     ? await startNwcService({ client, wallet, dataDir: config.dataDir, serviceKey: keystore.secret('nwc-service'), log: (level, msg) => level !== 'debug' && o.log(level, `nwc: ${msg}`) })
     : undefined;
+  // Invoice requests for the agents' BOLT12 offers (wallet/offers/), listened for before the offers are announced.
+  const offerService = new OfferService({ client, wallet, owners: swarm.agents.map((a) => a.offerOwner()), log: (level, msg) => level !== 'debug' && o.log(level, `offers: ${msg}`) });
+  await offerService.start().catch((err: unknown) => o.log('warn', `offers: not answering invoice requests: ${(err as Error).message}`));
+  const offers = { service: offerService, payer: new NostrBolt12Payer({ client, wallet }) };
   await swarm.start();
   await dvm.start();
   return {
@@ -150,7 +158,9 @@ export async function startServices(
     reputation,
     coordinatorPubkey,
     nwc,
+    offers,
     async close() {
+      offerService.stop();
       await nwc?.stop();
       await dvm.stop();
       reputation.stop();

@@ -11,6 +11,9 @@ import { VERSION } from './version.js';
 import { startServices, type Services } from './dvm.js';
 import { startWebServer, type WebServer } from '../web/server.js';
 import { readBolt11 } from '../wallet/bolt11.js';
+import { COORDINATOR_NAME, coordinatorProfileTemplate, Zaps } from '../agents/zaps.js';
+import { secretKeySigner } from '../nostr/signer.js';
+import { FEES } from '../wallet/accounts.js';
 import type { RelayStats } from '../web/deps.js';
 import { relayStatsOf } from './relay-stats.js';
 import { readiness } from './obs/health.js';
@@ -60,6 +63,33 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
   services.jobs.onChange((c) => jobLog.info(`job.${c.state}`, { job: c.id, kind: c.kind, reason: c.reason }));
   let web: WebServer;
   const names = () => Object.fromEntries(services.swarm.agents.map((a) => [a.name, a.pubkey]));
+  // Zaps (NIP-57) to the agents: LNURL-pay on the HTTP server, receipts when the invoices are paid.
+  const zapLog = moduleLog(up.logger, 'zaps');
+  const coordinator = { name: COORDINATOR_NAME, pubkey: services.coordinatorPubkey, signer: secretKeySigner(services.keystore.secret('instance')), account: FEES };
+  const zaps = new Zaps({
+    wallet: services.wallet,
+    recipients: () => [...services.swarm.agents, coordinator],
+    jobs: services.jobs,
+    client,
+    ownRelays: () => (relayUrl ? [relayUrl] : config.relays),
+    publishElsewhere: async (relays, e) => {
+      const other = new WsClient(relays, { publishTimeoutMs: 5000 });
+      try {
+        await other.publish(e);
+      } finally {
+        await other.close();
+      }
+    },
+    log: (level, msg, ctx) => zapLog[level](msg, ctx),
+  });
+  zaps.start();
+  // The coordinator's lightning address, for clients that zap its payment-required feedback (best effort).
+  if (config.agents.nip05Domain) {
+    coordinator.signer
+      .signEvent(coordinatorProfileTemplate(config.agents.nip05Domain, Math.floor(Date.now() / 1000)))
+      .then((e) => client.publish(e))
+      .catch((err: unknown) => zapLog.warn('coordinator profile not published', { error: (err as Error).message }));
+  }
   try {
     web = await startWebServer({
       host: config.host,
@@ -67,6 +97,8 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
       config: config.web,
       names,
       relays: () => (relayUrl ? [relayUrl] : config.relays),
+      zapDomain: () => config.agents.nip05Domain,
+      l402RootKey: services.keystore.secret('l402'),
       log: (level, event, context) => webLog[level](event, context),
       ...(relayUrl ? { relayUrl } : {}),
       ...(relayStats ? { relayStats } : {}),
@@ -83,6 +115,7 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
         book: services.reputation.book,
         coordinatorPubkey: services.coordinatorPubkey,
         readInvoice: readBolt11,
+        zaps,
         publish: async (e) => {
           const r = await client.publish(e);
           return { ok: r.ok, message: r.relays.map((a) => a.message).join('; ') };
@@ -90,6 +123,7 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
       },
     });
   } catch (err) {
+    zaps.stop();
     await services.close();
     throw err;
   }
@@ -99,6 +133,7 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
     listeners: [`dashboard on ${web.url}`, `agents: ${services.swarm.agents.map((a) => a.name).join(', ')}`],
     async close() {
       await web.close();
+      zaps.stop();
       up.metrics.close();
       await services.close();
     },

@@ -161,7 +161,7 @@ describe('LndWallet between two nodes', () => {
     assert.equal(info.nodePubkey, A.wallet.lndPubkey);
     assert.deepEqual(
       { ...info.capabilities },
-      { invoices: true, payExternal: true, receiveExternal: true, holdInvoices: true, bolt12: false, lnurl: false, keysend: false, escrow: true, testFunding: true },
+      { invoices: true, payExternal: true, receiveExternal: true, holdInvoices: true, bolt12: false, lnurl: false, keysend: false, escrow: true, testFunding: true, onChain: true },
     );
     const bal = await B.wallet.nodeBalances();
     assert.ok(bal.channelLocalMsat > 0);

@@ -86,6 +86,7 @@ export class BuiltinWallet implements W.Wallet {
       keysend: false,
       escrow: true,
       testFunding,
+      onChain: false,
     });
     this.rec = new Records(ledger.db);
     this.notifier = new InvoiceNotifier(
@@ -275,6 +276,11 @@ export class BuiltinWallet implements W.Wallet {
       ],
     });
     return { txId, replayed, balanceMsat: this.ledger.balance(account) };
+  }
+
+  /** Sends `sat` to an on-chain address (capabilities.onChain); the built-in wallet has no chain to send on. */
+  async sendToChain(_address: string, _sat: number, _description = ''): Promise<string> {
+    throw new E.WalletUnsupportedError('the built-in wallet cannot send on chain; on-chain withdrawals need the LND backend');
   }
 
   async createHoldInvoice(_p: W.CreateHoldInvoiceParams): Promise<W.InvoiceRecord> {

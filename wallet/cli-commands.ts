@@ -6,6 +6,8 @@ import { formatSats, parseSats } from './accounts.js';
 import { decodeBolt11 } from './bolt11.js';
 import type { BuiltinWallet } from './builtin.js';
 import { runNwcCommand, type NwcCliContext } from './nwc/cli.js';
+import type { TreasuryConfig } from './config.js';
+import { TREASURY_HELP, runTreasuryCommand } from './treasury-cli.js';
 
 export class WalletUsageError extends Error {
   override name = 'WalletUsageError';
@@ -21,6 +23,7 @@ Commands:
   pay <bolt11> --from <account>            pay an invoice this wallet issued, from <account>
   decode <bolt11>                          show an invoice's fields and check its signature
   nwc add|list|remove ...                  Nostr Wallet Connect connections (timmy wallet nwc help)
+${TREASURY_HELP}
 
 Accounts: external, treasury, fees, agent:<name>, customer:<id>, user:<name>, escrow:<job id>.
 Amounts are in sats, with up to 3 decimals (millisatoshis).`;
@@ -90,6 +93,8 @@ function needs(v: string | undefined, what: string): string {
 export interface WalletCommandOptions {
   /** Opens what `wallet nwc ...` needs (the connection store, the service pubkey, default relays); closed after the command. */
   readonly nwc?: () => NwcCliContext;
+  /** wallet.treasury (fee, sweep address and threshold). */
+  readonly treasury?: Partial<TreasuryConfig>;
 }
 
 /** Runs `timmy wallet <argv...>` (argv without "wallet"; --data-dir and --config are accepted and ignored); returns the lines to print. */
@@ -114,6 +119,9 @@ export async function runWalletCommand(w: BuiltinWallet, argv: readonly string[]
         description: { type: 'string' },
         expiry: { type: 'string' },
         note: { type: 'string' },
+        reason: { type: 'string' },
+        state: { type: 'string' },
+        'dry-run': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         // The instance's own flags; main/cli.ts reads them to open the wallet, here they are ignored.
         'data-dir': { type: 'string' },
@@ -154,6 +162,18 @@ export async function runWalletCommand(w: BuiltinWallet, argv: readonly string[]
     case 'decode':
       extra(1);
       return walletDecode(needs(rest[0], '<bolt11>'));
+    case 'earnings':
+    case 'withdraw':
+    case 'sweep':
+    case 'audit':
+      if (cmd !== 'withdraw') extra(0);
+      return runTreasuryCommand(
+        w,
+        o.treasury ?? {},
+        cmd,
+        { rest, ...(v.reason !== undefined ? { reason: v.reason } : {}), ...(v.state !== undefined ? { state: v.state } : {}), dryRun: v['dry-run'] ?? false },
+        (m) => new WalletUsageError(`${m}\n\n${WALLET_HELP}`),
+      );
     default:
       throw new WalletUsageError(`unknown wallet command ${JSON.stringify(cmd)}\n\n${WALLET_HELP}`);
   }

@@ -40,6 +40,29 @@ export const nwcConfigSchema = z
   })
   .strict();
 
+/** The instance treasury (wallet.treasury; docs/wallet.md, "Treasury"). */
+export const treasuryConfigSchema = z
+  .object({
+    feePct: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe("percent of each released job's agent payment that goes to the `treasury` account instead of the agent (rounded down to the msat)"),
+    sweep: z
+      .object({
+        address: z.string().min(1).optional().describe('on-chain address of cold storage that `timmy wallet sweep` sends to (after approval)'),
+        thresholdSats: z.number().int().min(0).default(1_000_000).describe('a sweep is proposed once the treasury holds more than this'),
+        keepSats: z.number().int().min(0).default(100_000).describe('what a sweep leaves in the treasury'),
+      })
+      .strict()
+      .default({ thresholdSats: 1_000_000, keepSats: 100_000 })
+      .describe('cold-storage sweep of the treasury'),
+  })
+  .strict();
+
+export type TreasuryConfig = z.infer<typeof treasuryConfigSchema>;
+
 export const walletConfigSchema = z
   .object({
     backend: z
@@ -66,6 +89,7 @@ export const walletConfigSchema = z
     pollIntervalMs: z.number().int().min(10).max(60_000).default(1000).describe('how often invoice watchers look for payments made by other processes'),
     durability: z.enum(['full', 'normal']).default('full').describe('SQLite synchronous mode of wallet.sqlite: full = every commit survives power loss'),
     nwc: nwcConfigSchema.default(nwcConfigSchema.parse({})).describe('Nostr Wallet Connect (NIP-47) service'),
+    treasury: treasuryConfigSchema.default(treasuryConfigSchema.parse({})).describe('the instance treasury: job fee, cold-storage sweep'),
   })
   .strict();
 

@@ -3,7 +3,7 @@
 // payer) or refunded once. Each move is one ledger transaction with the key `escrow:<jobId>:<move>`,
 // and the escrows row changes in the same SQLite transaction, so a retry can neither pay twice nor
 // pay after a refund.
-import { FEES, accountKind, assertMsat, assertSpendable, escrowAccount } from './accounts.js';
+import { FEES, TREASURY, accountKind, assertMsat, assertSpendable, escrowAccount } from './accounts.js';
 import { EscrowNotFoundError, EscrowStateError, InvalidAccountError, InvalidAmountError } from './errors.js';
 import type { Ledger } from './ledger.js';
 import type { Records } from './records.js';
@@ -58,15 +58,16 @@ export function releaseEscrow(ledger: Ledger, rec: Records, p: ReleaseParams): E
   const kind = accountKind(p.toAccount);
   if (kind === 'external' || kind === 'escrow') throw new InvalidAccountError(`cannot release an escrow to ${p.toAccount}`);
   const fee = nonNegative(p.feeMsat, 'feeMsat');
+  const cut = nonNegative(p.treasuryMsat, 'treasuryMsat');
   const remainderTo = p.remainderTo ?? 'fees';
   return ledger.atomic(() => {
     const e = rec.escrow(p.jobId);
     if (!e) throw new EscrowNotFoundError(`no escrow for job ${p.jobId} (not paid yet?)`);
-    const amount = p.amountMsat === undefined ? e.amountMsat - fee : nonNegative(p.amountMsat, 'amountMsat');
-    if (amount < 0 || amount + fee > e.amountMsat) {
-      throw new InvalidAmountError(`release of ${amount} + fee ${fee} msat exceeds the ${e.amountMsat} msat held for job ${p.jobId}`);
+    const amount = p.amountMsat === undefined ? e.amountMsat - fee - cut : nonNegative(p.amountMsat, 'amountMsat');
+    if (amount < 0 || amount + fee + cut > e.amountMsat) {
+      throw new InvalidAmountError(`release of ${amount} + fee ${fee} + treasury ${cut} msat exceeds the ${e.amountMsat} msat held for job ${p.jobId}`);
     }
-    const remainder = e.amountMsat - amount - fee;
+    const remainder = e.amountMsat - amount - fee - cut;
     const toFees = fee + (remainderTo === 'fees' ? remainder : 0);
     const toPayer = remainderTo === 'payer' ? remainder : 0;
     if (e.status === 'released') {
@@ -82,6 +83,7 @@ export function releaseEscrow(ledger: Ledger, rec: Records, p: ReleaseParams): E
         { account: escrowAccount(p.jobId), amountMsat: -e.amountMsat },
         { account: p.toAccount, amountMsat: amount },
         { account: FEES, amountMsat: toFees },
+        { account: TREASURY, amountMsat: cut },
         { account: e.payer, amountMsat: toPayer },
       ],
     });

@@ -14,6 +14,14 @@ export interface JobPayments {
 export interface PaymentPortOptions {
   /** Invoice lifetime; default: the wallet's (wallet.invoiceExpirySeconds). */
   readonly expirySeconds?: number;
+  /** wallet.treasury.feePct: this percent of the agent's payment goes to `treasury` (rounded down to the msat). */
+  readonly treasuryFeePct?: number;
+}
+
+/** The treasury's cut of an agent payment: `pct` percent, rounded down to the msat. */
+export function treasuryCut(agentMsat: number, pct: number): number {
+  if (!(pct > 0) || agentMsat <= 0) return 0;
+  return Math.min(agentMsat, Math.floor((agentMsat * Math.min(100, pct)) / 100));
 }
 
 export function paymentPort(wallet: Wallet, o: PaymentPortOptions = {}): JobPayments {
@@ -57,9 +65,13 @@ export function paymentPort(wallet: Wallet, o: PaymentPortOptions = {}): JobPaym
 
     proof: (paymentHash) => wallet.paymentProof(paymentHash),
 
-    /** `agentMsat` to the agent, the rest of the escrow (coordinator fee, auction surplus) to `fees`. */
+    /**
+     * `agentMsat` minus the treasury's cut to the agent, the cut to `treasury`, the rest of the
+     * escrow (coordinator fee, auction surplus) to `fees`.
+     */
     async release(jobId, agentAccount, agentMsat) {
-      await wallet.release({ jobId, toAccount: agentAccount, amountMsat: agentMsat, remainderTo: 'fees' });
+      const cut = treasuryCut(agentMsat, o.treasuryFeePct ?? 0);
+      await wallet.release({ jobId, toAccount: agentAccount, amountMsat: agentMsat - cut, treasuryMsat: cut, remainderTo: 'fees' });
     },
 
     async refund(jobId, reason) {

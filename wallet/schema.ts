@@ -116,6 +116,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX lnd_payments_pending ON lnd_payments(status) WHERE status = 'pending';
     `,
   },
+  {
+    version: 3,
+    description: 'treasury: withdrawals that wait for approval',
+    sql: `
+      -- A withdrawal from a ledger account to a bolt11 invoice or an on-chain address. Nothing moves
+      -- until it is approved; then it is sent (pay, or sendToChain) and ends sent or failed, or it is
+      -- rejected. The ledger moves carry the key withdrawal:<id>:... (docs/wallet.md, "Treasury").
+      CREATE TABLE withdrawals (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        amount_msat INTEGER NOT NULL CHECK (amount_msat > 0),
+        destination TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('bolt11', 'onchain')),
+        reason TEXT NOT NULL DEFAULT '',
+        requested_by TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL CHECK (state IN ('requested', 'approved', 'sent', 'rejected', 'failed')),
+        decided_by TEXT,
+        failure TEXT,
+        txid TEXT,
+        payment_hash TEXT,
+        created_at INTEGER NOT NULL,
+        decided_at INTEGER,
+        finished_at INTEGER
+      );
+      CREATE INDEX withdrawals_open ON withdrawals(state) WHERE state IN ('requested', 'approved');
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

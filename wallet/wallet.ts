@@ -24,6 +24,8 @@ export interface WalletCapabilities {
   readonly escrow: boolean;
   /** `fund` may mint test money (regtest/signet, or `allowFunding`). */
   readonly testFunding: boolean;
+  /** Sends to on-chain addresses (`sendToChain`; LND). */
+  readonly onChain: boolean;
 }
 
 export interface WalletInfo {
@@ -138,6 +140,8 @@ export interface ReleaseParams {
   readonly amountMsat?: number;
   /** To the `fees` account. Default 0. */
   readonly feeMsat?: number;
+  /** To the `treasury` account (the instance's cut, wallet.treasury.feePct). Default 0. */
+  readonly treasuryMsat?: number;
   /** What is left after amount and fee (e.g. the auction's surplus): to `fees` (default) or back to the payer. */
   readonly remainderTo?: 'fees' | 'payer';
 }

@@ -9,6 +9,7 @@ import type { BuiltinWallet } from '../wallet/builtin.js';
 import type { ReputationBook } from '../reputation/book.js';
 import type { ReadOptions } from '../reputation/labels.js';
 import type { WebConfig } from './config.js';
+import type { Zaps } from '../agents/zaps.js';
 
 export interface RelayStats {
   readonly connections: number;
@@ -32,6 +33,8 @@ export interface AppDeps {
   readonly book: ReputationBook;
   readonly coordinatorPubkey: string;
   readonly readInvoice: ReadOptions['readInvoice'];
+  /** The agents' LNURL-pay and zap receipts (web/lnurl.ts); without it those paths answer 404. */
+  readonly zaps?: Zaps;
   /** Publishes through the instance's client (embedded relay first); ok and the relays' messages. */
   publish(e: NostrEvent): Promise<{ ok: boolean; message: string }>;
 }
@@ -66,10 +69,14 @@ export interface WebDeps {
   /** name -> hex pubkey, read on every request so that a changed swarm shows at once. */
   readonly names: () => Readonly<Record<string, string>>;
   readonly relays: () => readonly string[];
+  /** The domain of the agents' lightning addresses (agents.nip05Domain); default: the request's host. */
+  readonly zapDomain?: () => string | undefined;
   /** The embedded relay's websocket URL as printed at start. */
   readonly relayUrl?: string;
   readonly relayStats?: () => Promise<RelayStats>;
   readonly app?: AppDeps;
   readonly obs?: ObsDeps;
   readonly log?: WebLog;
+  /** The root key of L402 macaroons (keystore.secret('l402')); without it the paid endpoints answer 503. */
+  readonly l402RootKey?: Uint8Array;
 }

@@ -1,5 +1,6 @@
 // The instance's HTTP server: the dashboard (server-rendered pages, live over SSE), the JSON API,
-// NIP-05, and the scripts and styles they need, all from this process (docs/web.md).
+// NIP-05, LNURL-pay for zaps (web/lnurl.ts), and the scripts and styles they need, all from this
+// process (docs/web.md).
 // Node's http with a small router: the surface is small and every dependency is one more thing
 // to audit on an operator's machine.
 import http from 'node:http';
@@ -10,6 +11,7 @@ import { Auth } from './auth.js';
 import type { WebDeps } from './deps.js';
 import { HttpError, Router, sendJson } from './http.js';
 import { LiveFeed } from './live.js';
+import { isLnurlPath, lnurl } from './lnurl.js';
 import type { WebContext } from './context.js';
 import { registerApi } from './api/index.js';
 import { registerPages } from './pages/index.js';
@@ -66,6 +68,7 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
     }
     const path = url.pathname;
     if (path === '/.well-known/nostr.json') return nip05(deps, req, res, url);
+    if (isLnurlPath(path)) return lnurl(deps, req, res, url);
     // Liveness and readiness for supervisors and load balancers (no auth: they reveal no secrets).
     if (path === '/health' || path === '/healthz') return sendJson(res, 200, { ok: true, uptimeSeconds: Math.round(process.uptime()) });
     if (path === '/readyz') {

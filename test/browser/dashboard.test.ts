@@ -97,12 +97,12 @@ describe('dashboard in a browser', () => {
     });
     // The invoice and the pay button arrive with the live update (payment-required), no reload.
     const pay = page.getByRole('button', { name: 'Pay from my balance' });
-    await pay.waitFor({ timeout: 15_000 });
+    await pay.waitFor({ timeout: 30_000 });
     await screenshot(page, 'job-awaiting-payment');
     await pay.click();
-    await page.locator('#timeline .kind-6001').waitFor({ timeout: 20_000 });
+    await page.locator('#timeline .kind-6001').waitFor({ timeout: 40_000 });
     await page.locator('#timeline').getByText('auction result').first().waitFor();
-    await page.locator('#timeline .state-delivered').first().waitFor({ timeout: 10_000 });
+    await page.locator('#timeline .state-delivered').first().waitFor({ timeout: 20_000 });
     assert.equal(navigations, 0, 'the timeline updated without a reload');
     const timeline = await page.locator('#timeline').innerText();
     assert.match(timeline, /sealed bid/);

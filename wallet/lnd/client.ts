@@ -13,6 +13,7 @@ import {
   getInvoice,
   getPayment,
   getWalletInfo,
+  sendToChainAddress,
   settleHodlInvoice,
   subscribeToInvoice,
   subscribeToPayViaRequest,
@@ -70,6 +71,7 @@ const NEEDS = {
   trackPayment: 'offchain:read',
   channelBalance: 'offchain:read',
   chainBalance: 'onchain:read',
+  sendToChain: 'onchain:write',
 } as const;
 type Op = keyof typeof NEEDS;
 
@@ -234,6 +236,12 @@ export class LndClient {
   async chainBalance(): Promise<{ sat: number }> {
     const b = await this.call('chainBalance', getChainBalance({ lnd: this.lnd }));
     return { sat: b.chain_balance };
+  }
+
+  /** Sends `sat` to an on-chain address; resolves the transaction id. */
+  async sendToChain(address: string, sat: number, description = ''): Promise<string> {
+    const r = await this.call('sendToChain', sendToChainAddress({ lnd: this.lnd, address, tokens: sat, ...(description ? { description } : {}) }));
+    return r.id;
   }
 
   close(): void {

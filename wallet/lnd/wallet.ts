@@ -66,7 +66,7 @@ export class LndWallet extends BuiltinWallet {
     this.client = client;
     this.lndPubkey = lndPubkey;
     this.log = log;
-    this.capabilities = Object.freeze({ ...this.testFundingOnly(), invoices: true, payExternal: true, receiveExternal: true, holdInvoices: true, escrow: true });
+    this.capabilities = Object.freeze({ ...this.testFundingOnly(), invoices: true, payExternal: true, receiveExternal: true, holdInvoices: true, escrow: true, onChain: true });
     this.store = new LndStore(this.ledger.db);
     const sync = (this.sync = new InvoiceSync(this.ledger, this.rec, this.store, log));
     this.watcher = new InvoiceWatcher(client, this.store, sync, () => this.notifier.drain(), log);
@@ -132,6 +132,13 @@ export class LndWallet extends BuiltinWallet {
   async nodeBalances(): Promise<{ channelLocalMsat: number; channelRemoteMsat: number; chainSat: number }> {
     const [c, b] = await Promise.all([this.client.channelBalance(), this.client.chainBalance()]);
     return { channelLocalMsat: c.localMsat, channelRemoteMsat: c.remoteMsat, chainSat: b.sat };
+  }
+
+  /** Sends `sat` from LND's on-chain wallet to `address` (the caller moves the ledger); resolves the txid. */
+  override async sendToChain(address: string, sat: number, description = ''): Promise<string> {
+    if (typeof address !== 'string' || address.length === 0) throw new E.WalletError('an on-chain address is required');
+    if (!Number.isSafeInteger(sat) || sat <= 0) throw new E.InvalidAmountError(`sat must be a positive whole number, got ${sat}`);
+    return this.client.sendToChain(address, sat, description);
   }
 
   /** How long a job's escrow may stay held by an HTLC: the invoice's CLTV minus LND's safety margin, about 10 minutes a block. */

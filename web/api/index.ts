@@ -6,6 +6,8 @@ import { HttpError, sendJson, type Router } from '../http.js';
 import { registerJobsApi } from './jobs.js';
 import { registerReputationApi } from './reputation.js';
 import { registerWalletApi } from './wallet.js';
+import { registerWithdrawalsApi } from './withdrawals.js';
+import { registerPaidApi } from './paid.js';
 import { registerRelayApi } from './relay.js';
 import { registerSwarmApi } from '../pages/swarm.js';
 
@@ -49,6 +51,8 @@ export function registerApi(r: Router, ctx: WebContext): void {
   registerReputationApi(r, ctx);
   registerJobsApi(r, ctx);
   registerWalletApi(r, ctx);
+  registerWithdrawalsApi(r, ctx);
+  registerPaidApi(r, ctx);
   registerRelayApi(r, ctx);
   registerSwarmApi(r, ctx);
 }

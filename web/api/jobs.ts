@@ -2,15 +2,14 @@
 // the relay events about it; submitting a signed request; approving (admins); paying a job's
 // invoice from the user's account in the built-in wallet.
 import type { NostrEvent } from '../../nostr/nip01.js';
-import { checkEventShape } from '../../nostr/nip01.js';
 import { npubEncode } from '../../nostr/nip19.js';
-import { verifyEvent } from '../../nostr/verify.js';
 import type { JobRow } from '../../dvm/jobs/store.js';
 import type { WebContext } from '../context.js';
 import type { User } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, sendJson, type Router } from '../http.js';
 import { needApp } from './reputation.js';
+import { jobRequestEvent } from './events.js';
 
 /** The built-in wallet account of a dashboard user. */
 export const userAccount = (pubkey: string): string => `customer:${pubkey}`;
@@ -69,19 +68,7 @@ export function registerJobsApi(r: Router, ctx: WebContext): void {
     const app = needApp(ctx);
     const text = await c.body();
     const user = ctx.auth.require(c.req, text);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
-      throw new HttpError(400, `invalid JSON: ${(err as Error).message}`);
-    }
-    const shape = checkEventShape(body);
-    if (!shape.ok) throw new HttpError(400, `invalid event: ${shape.reason}`);
-    const e = shape.value;
-    if (e.kind < 5000 || e.kind > 5999) throw new HttpError(400, `a job request has a kind from 5000 to 5999, not ${e.kind}`);
-    if (!verifyEvent(e)) throw new HttpError(400, 'invalid event: bad id or signature');
-    if (e.pubkey !== user.pubkey) throw new HttpError(403, 'you can only submit requests you signed yourself');
-    if (!app.dvm.kinds().includes(e.kind)) throw new HttpError(400, `no agent here serves kind ${e.kind} (served: ${app.dvm.kinds().join(', ')})`);
+    const e = jobRequestEvent(app, text);
     const p = await app.publish(e);
     if (!p.ok) throw new HttpError(p.message.includes('rate-limited:') ? 429 : 400, p.message);
     // The DVM hears the request through the relay; wait (briefly) until it has recorded the job,

@@ -1,12 +1,11 @@
 // Reputation over HTTP: scores with their evidence, the book's counters, and a door for signed
 // labels (the user's own, checked, then published to the relay).
-import { checkEventShape } from '../../nostr/nip01.js';
 import { decode as nip19decode } from '../../nostr/nip19.js';
-import { verifyEvent } from '../../nostr/verify.js';
 import { readJobLabel } from '../../reputation/labels.js';
 import type { WebContext } from '../context.js';
 import { HttpError, sendJson, type Router } from '../http.js';
 import type { AppDeps } from '../deps.js';
+import { signedEvent } from './events.js';
 
 /** A pubkey from hex, npub or the name of an agent here. */
 export function pubkeyOf(id: string, names: Readonly<Record<string, string>>): string | undefined {
@@ -48,16 +47,7 @@ export function registerReputationApi(r: Router, ctx: WebContext): void {
     const app = needApp(ctx);
     const text = await c.body();
     const user = ctx.auth.require(c.req, text);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (err) {
-      throw new HttpError(400, `invalid JSON: ${(err as Error).message}`);
-    }
-    const shape = checkEventShape(body);
-    if (!shape.ok) throw new HttpError(400, `invalid event: ${shape.reason}`);
-    const e = shape.value;
-    if (!verifyEvent(e)) throw new HttpError(400, 'invalid event: bad id or signature');
+    const e = signedEvent(text);
     if (e.pubkey !== user.pubkey) throw new HttpError(403, 'you can only post labels you signed yourself');
     const read = readJobLabel(e, { readInvoice: app.readInvoice, now: Math.floor(Date.now() / 1000) });
     if (!read.ok) return sendJson(c.res, 422, { error: `not a job label that counts: ${read.reason}`, reason: read.reason });

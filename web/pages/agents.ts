@@ -81,6 +81,9 @@ ${app.swarm.agents.map(
     <p>NIP-05: ${domain ? html`<code>${agent.name}@${domain}</code> (served by this instance at /.well-known/nostr.json)` : html`not set (agents.nip05Domain); served here as <code>${agent.name}@${c.req.headers.host ?? 'this host'}</code>`}</p>
     <p>serves ${agent.persona.kinds.map((k) => html`<span class="kind">${k} ${kindName(k)}</span> `)}</p>
     <p>price ${price(agent)} · status <strong>${agent.alive() ? (agent.active > 0 ? 'busy' : 'idle') : 'offline'}</strong></p>
+    <p><label for="offer">BOLT12 offer</label> (pay this agent from any BOLT12 wallet; also in its profile as <code>bolt12</code>)</p>
+    <p><textarea readonly rows="3" id="offer" data-offer="${agent.name}">${agent.offer}</textarea></p>
+    <p><a href="lightning:${agent.offer}">Open in a wallet</a> · <button type="button" data-copy="#offer">Copy offer</button></p>
   </div></div>
 </section>
 <section aria-labelledby="rep-h">
