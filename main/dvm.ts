@@ -9,6 +9,7 @@ import { JobStore } from '../dvm/jobs/store.js';
 import { AuctionCoordinator, type AuctionOutcome } from '../dvm/auction/coordinator.js';
 import type { AuctionPort, PricePort, ReputationPort } from '../dvm/ports.js';
 import type { BuiltinWallet } from '../wallet/builtin.js';
+import type { WalletStatus } from '../web/deps.js';
 import { openWallet } from '../wallet/select.js';
 import { paymentPort } from '../wallet/payment-port.js';
 import { readBolt11 } from '../wallet/bolt11.js';
@@ -31,6 +32,8 @@ const QUOTE_HEADROOM = 1.25;
 export interface Services {
   readonly keystore: Keystore;
   readonly wallet: BuiltinWallet;
+  /** The wallet backend configured and the one serving (they differ after a fallback, with the reason). */
+  readonly walletStatus: WalletStatus;
   readonly swarm: Swarm;
   readonly dvm: Dvm;
   /** The DVM's job store (this process's connection: its changes are announced live). */
@@ -151,6 +154,7 @@ export async function startServices(
   return {
     keystore,
     wallet,
+    walletStatus: { configured: config.wallet.backend, serving: opened.backend, ...(opened.fallback !== null ? { reason: opened.fallback } : {}) },
     swarm,
     dvm,
     jobs: store,

@@ -112,6 +112,7 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
         dvm: services.dvm,
         jobs: services.jobs,
         wallet: services.wallet,
+        walletStatus: services.walletStatus,
         book: services.reputation.book,
         coordinatorPubkey: services.coordinatorPubkey,
         readInvoice: readBolt11,

@@ -1,17 +1,21 @@
 // The wallet and relay pages and their JSON API on a whole instance: /api/wallet is for admins
-// (401 without a user, 403 for others) and shows balances, escrows, ledger entries and the audit
-// after a funded account and a paid job; /api/relay is public, with events/s measured by the
+// (401 without a user, 403 for others) and shows the backend (configured, serving, a fallback's
+// reason), balances, escrows, ledger entries and the audit after a funded account and a paid job;
+// the wallet page lists withdrawals with Approve/Reject for requested ones; /api/relay is public, with events/s measured by the
 // server; the pages render for the right users and the wallet fragment refuses everyone else.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { finalizeEvent } from '../nostr/verify.js';
 import { authorizationHeader, httpAuthTemplate } from '../nostr/nip98.js';
-import { Customer, Keys, SAMPLE_TEXT, checkBooks, sleep, startTestInstance, untilState, type TestInstance } from './support/dvm.js';
+import { Customer, Keys, SAMPLE_TEXT, checkBooks, closedPort, sleep, startTestInstance, untilState, type TestInstance } from './support/dvm.js';
+import { selfSignedCert } from './support/test-lnd/cert.js';
+import { Withdrawals } from '../wallet/withdrawals.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
 import { RateMeter, relayKindName } from '../web/api/relay.js';
 
 interface WalletJson {
+  backend: { configured: string; serving: string; reason?: string };
   info: { backend: string; network: string; nodePubkey: string; capabilities: Record<string, boolean> };
   balances: { account: string; kind: string; balanceMsat: number }[];
   escrows: { jobId: string; payer: string; amountMsat: number; status: string; releasedTo: string | null; releasedMsat: number; feeMsat: number; refundedMsat: number; reason: string; createdAt: number; closedAt: number | null }[];
@@ -42,6 +46,19 @@ function getter(base: string) {
       headers.authorization = authorizationHeader(finalizeEvent({ ...tpl, tags: [...tpl.tags, ['nonce', randomBytes(8).toString('hex')]] }, signer.sk));
     }
     return fetch(url, { headers });
+  };
+}
+
+/** POST with a NIP-98 header for this URL, method and body. */
+function poster(base: string) {
+  return (path: string, signer: Keys, body?: string): Promise<Response> => {
+    const url = base + path;
+    const tpl = httpAuthTemplate({ url, method: 'POST', ...(body !== undefined ? { body } : {}) });
+    const headers: Record<string, string> = {
+      authorization: authorizationHeader(finalizeEvent({ ...tpl, tags: [...tpl.tags, ['nonce', randomBytes(8).toString('hex')]] }, signer.sk)),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    };
+    return fetch(url, { method: 'POST', headers, ...(body !== undefined ? { body } : {}) });
   };
 }
 
@@ -86,6 +103,7 @@ describe('wallet and relay pages', () => {
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type') ?? '', /application\/json/);
     const w = (await r.json()) as WalletJson;
+    assert.deepEqual(w.backend, { configured: 'builtin', serving: 'builtin' });
     assert.equal(w.info.backend, 'builtin');
     assert.equal(w.info.network, t.wallet.network);
     assert.equal(w.info.nodePubkey, t.wallet.nodePubkey);
@@ -196,6 +214,50 @@ describe('wallet and relay pages', () => {
     assert.match(frag, /balanced/);
   });
 
+  it('the wallet page shows the backend block (no fallback warning on the built-in wallet)', async () => {
+    const page = await (await get('/wallet', admin)).text();
+    assert.match(page, /<h2 id="backend-h">Backend<\/h2>/);
+    assert.match(page, /data-backend-configured="builtin" data-backend-serving="builtin"/);
+    assert.match(page, /<dd data-backend="serving">built-in<\/dd>/);
+    assert.ok(page.includes(t.wallet.nodePubkey));
+    assert.doesNotMatch(page, /data-fallback/);
+  });
+
+  it('withdrawals: a requested one shows with Approve/Reject, approving via the API sends it, rejecting closes another', async () => {
+    const post = poster(dashboardOf(t));
+    await t.wallet.fund('customer:wd', 20_000, 'withdrawal test');
+    const q = new Withdrawals(t.wallet);
+    const inv = await t.wallet.createInvoice({ amountMsat: 7_000, account: 'user:wd-cold' });
+    const pay = q.request({ account: 'customer:wd', amountMsat: 7_000, destination: inv.bolt11, reason: 'payout', requestedBy: 'operator' });
+    const other = q.request({ account: 'customer:wd', amountMsat: 3_000, destination: (await t.wallet.createInvoice({ amountMsat: 3_000, account: 'user:wd-cold' })).bolt11 });
+
+    const frag = await (await get('/fragments/wallet', admin)).text();
+    assert.match(frag, /<caption>Withdrawals \(newest \d+; 2 waiting for approval\)<\/caption>/);
+    assert.match(frag, new RegExp(`<tr data-withdrawal="${pay.id}" data-state="requested">`));
+    assert.ok(frag.includes(`data-withdrawal-approve="${pay.id}"`));
+    assert.ok(frag.includes(`data-withdrawal-reject="${pay.id}"`));
+    assert.ok(frag.indexOf(`data-withdrawal="${other.id}"`) < frag.indexOf(`data-withdrawal="${pay.id}"`), 'newest first');
+    assert.equal((await get('/fragments/wallet', someone)).status, 403);
+
+    assert.equal((await post(`/api/withdrawals/${pay.id}/approve`, someone)).status, 403);
+    const ok = await post(`/api/withdrawals/${pay.id}/approve`, admin);
+    assert.equal(ok.status, 200);
+    assert.equal(((await ok.json()) as { withdrawal: { state: string } }).withdrawal.state, 'sent');
+    const rej = await post(`/api/withdrawals/${other.id}/reject`, admin, '{"reason":"not now"}');
+    assert.equal(rej.status, 200);
+    assert.equal(await t.wallet.balance('customer:wd'), 13_000);
+    assert.equal(await t.wallet.balance('user:wd-cold'), 7_000);
+
+    const after = await (await get('/fragments/wallet', admin)).text();
+    assert.match(after, new RegExp(`<tr data-withdrawal="${pay.id}" data-state="sent">`));
+    assert.match(after, new RegExp(`<tr data-withdrawal="${other.id}" data-state="rejected">`));
+    assert.match(after, /0 waiting for approval/);
+    assert.ok(!after.includes(`data-withdrawal-approve="${pay.id}"`), 'no buttons once it was sent');
+    assert.ok(!after.includes(`data-withdrawal-reject="${other.id}"`));
+    assert.ok(after.includes('not now'));
+    await checkBooks(t);
+  });
+
   it('the relay page and its fragment are public', async () => {
     for (const who of [undefined, someone, admin]) {
       const r = await get('/relay', who);
@@ -212,6 +274,32 @@ describe('wallet and relay pages', () => {
     const frag = await f.text();
     assert.match(frag, /data-counter="connections"/);
     assert.match(frag, /<tr data-kind="0"><td>0<\/td><td>profile<\/td>/); // the agents' profiles
+  });
+});
+
+describe('wallet page after a fallback from LND', () => {
+  let t: TestInstance;
+  const admin = new Keys();
+  before(async () => {
+    const port = await closedPort();
+    t = await startTestInstance({
+      web: { admins: [admin.pk] },
+      wallet: { backend: 'lnd', lnd: { socket: `127.0.0.1:${port}`, cert: selfSignedCert().cert, macaroon: 'aa', probeTimeoutMs: 500 } },
+    });
+  });
+  after(async () => t?.close());
+
+  it('GET /api/wallet and /wallet say LND is configured, the built-in wallet serves, and why', async () => {
+    const get = getter(dashboardOf(t));
+    const w = (await (await get('/api/wallet', admin)).json()) as WalletJson;
+    assert.equal(w.backend.configured, 'lnd');
+    assert.equal(w.backend.serving, 'builtin');
+    assert.ok(w.backend.reason && w.backend.reason.length > 0, 'a reason');
+    assert.equal(w.info.backend, 'builtin');
+    const page = await (await get('/wallet', admin)).text();
+    assert.match(page, /data-backend-configured="lnd" data-backend-serving="builtin"/);
+    assert.match(page, /<p class="notice warning" role="alert" data-fallback>The LND backend is configured but not in use: /);
+    assert.match(page, /<dd data-backend="serving">built-in <strong>\(fallback\)<\/strong><\/dd>/);
   });
 });
 

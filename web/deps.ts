@@ -23,6 +23,13 @@ export interface RelayStats {
   readonly storedEvents: number;
 }
 
+/** Which wallet backend was configured (wallet.backend) and which one serves; a reason when it fell back (wallet/select.ts). */
+export interface WalletStatus {
+  readonly configured: string;
+  readonly serving: string;
+  readonly reason?: string;
+}
+
 /** The running instance's parts, present when the agents run (`agents.enabled`). */
 export interface AppDeps {
   readonly client: NostrClient;
@@ -30,6 +37,8 @@ export interface AppDeps {
   readonly dvm: Dvm;
   readonly jobs: JobStore;
   readonly wallet: BuiltinWallet;
+  /** Configured and serving wallet backend; without it the wallet's own info().backend counts as both. */
+  readonly walletStatus?: WalletStatus;
   readonly book: ReputationBook;
   readonly coordinatorPubkey: string;
   readonly readInvoice: ReadOptions['readInvoice'];

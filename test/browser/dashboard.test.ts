@@ -1,12 +1,13 @@
 // The dashboard in a real browser (Debian chromium via playwright-core) with an injected NIP-07
 // signer: sign-in, a job submitted from the page running through auction to result with the
-// timeline updating live, the approvals queue, an agent's score. Screenshots go to test-artifacts/.
+// timeline updating live, the approvals queue, withdrawals approved and rejected on /wallet, an agent's score. Screenshots go to test-artifacts/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { npubEncode } from '../../nostr/nip19.js';
 import { finalizeEvent } from '../../nostr/verify.js';
 import { authorizationHeader, httpAuthTemplate } from '../../nostr/nip98.js';
+import { Withdrawals } from '../../wallet/withdrawals.js';
 import { SAMPLE_TEXT, startTestInstance, untilState, type TestInstance } from '../support/dvm.js';
 import { contextWith, launchBrowser, newSigner, screenshot, signIn, type Signer } from '../support/browser.js';
 
@@ -142,6 +143,29 @@ describe('dashboard in a browser', () => {
     await approve.click();
     await untilState(t.jobs, req.id, ['awaiting-payment', 'bidding', 'assigned', 'executing', 'delivered']);
     await page.getByText('Nothing waits for approval.').waitFor({ timeout: 10_000 });
+    await ctx.close();
+  });
+
+  it('the wallet page: the backend block, and an admin approves one withdrawal and rejects another', async () => {
+    await t.wallet.fund('customer:browser-wd', 20_000, 'browser test');
+    const q = new Withdrawals(t.wallet);
+    const pay = q.request({ account: 'customer:browser-wd', amountMsat: 5_000, destination: (await t.wallet.createInvoice({ amountMsat: 5_000, account: 'user:browser-cold' })).bolt11, reason: 'payout' });
+    const no = q.request({ account: 'customer:browser-wd', amountMsat: 2_000, destination: (await t.wallet.createInvoice({ amountMsat: 2_000, account: 'user:browser-cold' })).bolt11 });
+    const { ctx, page } = await open(admin, '/');
+    await signIn(page);
+    await page.goto(`${url}/wallet`);
+    await page.getByRole('heading', { level: 2, name: 'Backend' }).waitFor();
+    assert.equal(await page.locator('[data-backend="serving"]').innerText(), 'built-in');
+    assert.equal(await page.getByRole('alert').count(), 0, 'no fallback warning');
+    await page.locator(`button[data-withdrawal-approve="${pay.id}"]`).waitFor();
+    await screenshot(page, 'wallet-withdrawals');
+    await page.locator(`button[data-withdrawal-approve="${pay.id}"]`).click();
+    await page.locator(`tr[data-withdrawal="${pay.id}"][data-state="sent"]`).waitFor({ timeout: 10_000 });
+    await page.locator(`button[data-withdrawal-reject="${no.id}"]`).click();
+    await page.locator(`tr[data-withdrawal="${no.id}"][data-state="rejected"]`).waitFor({ timeout: 10_000 });
+    assert.equal(q.get(pay.id)?.state, 'sent');
+    assert.equal(q.get(no.id)?.state, 'rejected');
+    assert.equal(await t.wallet.balance('user:browser-cold'), 5_000);
     await ctx.close();
   });
 

@@ -2,7 +2,7 @@
 // Times are unix seconds, as the ledger keeps them; amounts are integer msat.
 import type { WebContext } from '../context.js';
 import { HttpError, sendJson, type Router } from '../http.js';
-import type { AppDeps } from '../deps.js';
+import type { AppDeps, WalletStatus } from '../deps.js';
 import type { AccountBalance, Audit, LedgerEntry } from '../../wallet/ledger.js';
 import type { EscrowRecord, WalletInfo } from '../../wallet/wallet.js';
 import { needApp } from './reputation.js';
@@ -12,6 +12,8 @@ export const ENTRIES_DEFAULT = 100;
 export const ENTRIES_MAX = 1000;
 
 export interface WalletView {
+  /** Configured and serving backend; `reason` when the instance fell back to the built-in wallet. */
+  readonly backend: WalletStatus;
   readonly info: WalletInfo;
   readonly balances: readonly AccountBalance[];
   readonly escrows: readonly EscrowRecord[];
@@ -27,11 +29,20 @@ export function limitParam(url: URL, dflt: number, max: number): number {
   return Math.min(max, Number(v));
 }
 
+/** The backend block: from the composition root, else the wallet's own backend as both configured and serving. */
+export function walletStatus(app: AppDeps, info: WalletInfo): WalletStatus {
+  const s = app.walletStatus;
+  if (!s) return { configured: info.backend, serving: info.backend };
+  return { configured: s.configured, serving: s.serving, ...(s.reason ? { reason: s.reason } : s.configured !== s.serving ? { reason: 'unknown' } : {}) };
+}
+
 /** Everything the wallet page and GET /api/wallet show (the caller checks that the user is an admin). */
 export async function walletView(app: AppDeps, entriesLimit = ENTRIES_DEFAULT): Promise<WalletView> {
   const w = app.wallet;
+  const info = await w.info();
   return {
-    info: await w.info(),
+    backend: walletStatus(app, info),
+    info,
     balances: w.ledger.balances(),
     escrows: await w.escrows(ESCROWS_LIMIT),
     entries: w.ledger.recentEntries(entriesLimit),

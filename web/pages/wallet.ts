@@ -1,17 +1,67 @@
-// The wallet page (admins): the agents' balances, the other accounts, escrows held, released and
-// refunded, and the newest ledger entries, refreshed every 5 s from a fragment. Amounts in sats,
-// with the exact msat in a title.
+// The wallet page (admins): which backend serves (and a warning when the instance fell back to the
+// built-in wallet), then, refreshed every 5 s from a fragment, the withdrawals (approve or reject the
+// requested ones), the agents' balances, the other accounts, escrows held, released and refunded,
+// and the newest ledger entries. Amounts in sats, with the exact msat in a title.
 import type { WebContext } from '../context.js';
 import { sendHtml, type Router } from '../http.js';
 import { html, type Html } from '../html.js';
 import { needApp } from '../api/reputation.js';
 import { walletView, type WalletView } from '../api/wallet.js';
 import type { AppDeps } from '../deps.js';
+import { Withdrawals, type Withdrawal } from '../../wallet/withdrawals.js';
 import { page } from './layout.js';
 import { pageUser, sats, signInFirst, stateBadge, time } from './common.js';
 
 /** Entries shown on the page (the API gives up to 1000). */
 const PAGE_ENTRIES = 50;
+/** Withdrawals shown on the page (GET /api/withdrawals gives more). */
+const PAGE_WITHDRAWALS = 50;
+
+const BACKEND_NAMES: Readonly<Record<string, string>> = { builtin: 'built-in', lnd: 'LND', nwc: 'NWC' };
+const backendName = (b: string): string => BACKEND_NAMES[b] ?? b;
+
+/** The backend block: configured and serving backend, node, capabilities, and a warning after a fallback. */
+function backendBlock(v: WalletView): Html {
+  const b = v.backend;
+  const fellBack = b.serving !== b.configured;
+  const caps = Object.entries(v.info.capabilities)
+    .filter(([, on]) => on)
+    .map(([k]) => k);
+  return html`<section aria-labelledby="backend-h" class="wallet-backend" data-backend-configured="${b.configured}" data-backend-serving="${b.serving}">
+  <h2 id="backend-h">Backend</h2>
+  ${
+    fellBack
+      ? html`<p class="notice warning" role="alert" data-fallback>The ${backendName(b.configured)} backend is configured but not in use: ${b.reason ?? 'no reason recorded'}. The instance runs on the ${backendName(b.serving)} wallet (the same ledger; payments from and to other Lightning nodes are refused). Fix the backend and restart Timmy.</p>`
+      : ''
+  }
+  <dl class="facts">
+    <dt>configured</dt><dd data-backend="configured">${backendName(b.configured)}</dd>
+    <dt>serving</dt><dd data-backend="serving">${backendName(b.serving)}${fellBack ? html` <strong>(fallback)</strong>` : ''}</dd>
+    <dt>network</dt><dd>${v.info.network}</dd>
+    <dt>node</dt><dd><code class="npub">${v.info.nodePubkey}</code></dd>
+    <dt>capabilities</dt><dd>${caps.length ? caps.join(', ') : 'none'}</dd>
+  </dl>
+</section>`;
+}
+
+/** `npub1… on the dashboard` shortened to its npub's ends (the whole in a title). */
+const shortWho = (who: string): string => who.replace(/\bnpub1[0-9a-z]{20,}/g, (n) => `${n.slice(0, 10)}…${n.slice(-4)}`);
+const shortDestination = (d: string): string => (d.length > 28 ? `${d.slice(0, 16)}…${d.slice(-8)}` : d);
+
+function withdrawalsTable(list: readonly Withdrawal[]): Html {
+  if (list.length === 0) return html`<p class="wallet-withdrawals">No withdrawals yet.</p>`;
+  const waiting = list.filter((w) => w.state === 'requested').length;
+  return html`<table class="compact wallet-withdrawals"><caption>Withdrawals (newest ${list.length}; ${waiting} waiting for approval)</caption><thead><tr><th scope="col">id</th><th scope="col">state</th><th scope="col">account</th><th scope="col">amount</th><th scope="col">to</th><th scope="col">reason</th><th scope="col">requested by</th><th scope="col">requested</th><th scope="col">decided</th><th scope="col">note</th><th scope="col">actions</th></tr></thead><tbody>
+${list.map(
+  (w) =>
+    html`<tr data-withdrawal="${w.id}" data-state="${w.state}"><td>${w.id}</td><td>${stateBadge(w.state)}</td><td><code>${w.account}</code></td><td>${amount(w.amountMsat)}</td><td>${w.kind} <code title="${w.destination}">${shortDestination(w.destination)}</code></td><td>${w.reason || '–'}</td><td>${w.requestedBy || '–'}</td><td>${at(w.createdAt)}</td><td>${w.decidedBy ? html`<span title="${w.decidedBy}">${shortWho(w.decidedBy)}</span>, ${at(w.decidedAt)}` : '–'}</td><td>${w.failure || w.txid || w.paymentHash?.slice(0, 12) || '–'}</td><td>${
+      w.state === 'requested'
+        ? html`<button type="button" data-withdrawal-approve="${w.id}">Approve</button> <button type="button" data-withdrawal-reject="${w.id}">Reject</button>`
+        : ''
+    }</td></tr>`,
+)}
+</tbody></table>`;
+}
 
 const amount = (msat: number): Html => html`<span class="amount${msat < 0 ? ' negative' : ''}" title="${msat.toLocaleString('en-US')} msat" data-msat="${msat}">${sats(msat)}</span>`;
 const at = (seconds: number | null): Html | string => (seconds === null ? '–' : time(seconds * 1000));
@@ -32,6 +82,7 @@ function walletFragment(v: WalletView, app: AppDeps): Html {
   const a = v.audit;
   const balanced = a.totalMsat === 0 && a.unbalancedTxIds.length === 0 && a.driftedAccounts.length === 0;
   const card = (label: string, value: Html | string, id: string) => html`<div class="card"><span class="label">${label}</span><span class="value" data-counter="${id}">${value}</span></div>`;
+  const withdrawals = new Withdrawals(app.wallet).list({ limit: PAGE_WITHDRAWALS });
   return html`<div class="cards">
   ${card('agents earned', amount(agentTotal), 'agents')}
   ${card(`held in escrow (${heldJobs} ${heldJobs === 1 ? 'job' : 'jobs'})`, amount(held), 'escrow')}
@@ -44,6 +95,7 @@ ${
     ? ''
     : html`<p class="notice" role="alert">The audit found a problem: entries sum to ${a.totalMsat} msat; unbalanced transactions: ${a.unbalancedTxIds.join(', ') || 'none'}; drifted accounts: ${a.driftedAccounts.join(', ') || 'none'}.</p>`
 }
+${withdrawalsTable(withdrawals)}
 <table class="compact wallet-agents"><caption>Agents</caption><thead><tr><th scope="col">agent</th><th scope="col">account</th><th scope="col">balance</th></tr></thead><tbody>
 ${[...agents].map(([account, x]) => html`<tr data-account="${account}"><td>${x.label}</td><td><code>${account}</code></td><td>${amount(x.msat)}</td></tr>`)}
 </tbody></table>
@@ -81,13 +133,10 @@ export function registerWalletPage(r: Router, ctx: WebContext): void {
     else {
       const app = needApp(ctx);
       const v = await walletView(app, PAGE_ENTRIES);
-      body = html`<p>The built-in wallet on <strong>${v.info.network}</strong>, node <code class="npub">${v.info.nodePubkey}</code>.
-Capabilities: ${Object.entries(v.info.capabilities)
-        .filter(([, on]) => on)
-        .map(([k]) => k)
-        .join(', ')}. Amounts in sats (hover for msat); the tables refresh every 5 seconds.</p>
+      body = html`${backendBlock(v)}
 <section aria-labelledby="wallet-h">
-  <h2 id="wallet-h">Balances, escrows and entries</h2>
+  <h2 id="wallet-h">Withdrawals, balances, escrows and entries</h2>
+  <p>Amounts in sats (hover for msat); the tables refresh every 5 seconds. Approving a withdrawal pays it from its account at once.</p>
   <div id="wallet" hx-get="/fragments/wallet" hx-trigger="every 5s" hx-swap="innerHTML">${walletFragment(v, app)}</div>
 </section>`;
     }

@@ -47,9 +47,18 @@
   async function login() {
     try {
       await signer().getPublicKey();
-      const auth = await nip98(`${location.origin}/api/login`, 'POST');
-      const r = await fetch('/api/login', { method: 'POST', headers: { authorization: auth }, credentials: 'same-origin' });
-      const data = await r.json().catch(() => ({}));
+      const attempt = async () => {
+        const auth = await nip98(`${location.origin}/api/login`, 'POST');
+        const r = await fetch('/api/login', { method: 'POST', headers: { authorization: auth }, credentials: 'same-origin' });
+        return { r, data: await r.json().catch(() => ({})) };
+      };
+      let { r, data } = await attempt();
+      // A second sign-in within the same second signs the very same NIP-98 event, which the server
+      // refuses as a replay: sign again a second later.
+      if (r.status === 401 && /already used/.test(data.error || '')) {
+        await new Promise((ok) => setTimeout(ok, 1100));
+        ({ r, data } = await attempt());
+      }
       if (!r.ok) throw new Error(data.error || `sign-in refused (${r.status})`);
       location.reload();
     } catch (err) {
@@ -111,6 +120,22 @@
       } catch (err) {
         t.disabled = false;
         t.textContent = `Approve (failed: ${err.message})`;
+      }
+    }
+    if (t.dataset.withdrawalApprove || t.dataset.withdrawalReject) {
+      // Withdrawals on /wallet (admins): approve pays at once; reject closes the request.
+      const approve = Boolean(t.dataset.withdrawalApprove);
+      const id = approve ? t.dataset.withdrawalApprove : t.dataset.withdrawalReject;
+      const label = approve ? 'Approve' : 'Reject';
+      const row = t.closest('tr');
+      for (const b of row ? row.querySelectorAll('button') : [t]) b.disabled = true;
+      try {
+        const r = await api('POST', `/api/withdrawals/${id}/${approve ? 'approve' : 'reject'}`, approve ? undefined : JSON.stringify({ reason: '' }));
+        t.textContent = `${approve ? 'Approved' : 'Rejected'}: ${(r.withdrawal && r.withdrawal.state) || 'done'}`;
+        if (window.htmx && $('#wallet')) window.htmx.ajax('GET', '/fragments/wallet', { target: '#wallet', swap: 'innerHTML' });
+      } catch (err) {
+        for (const b of row ? row.querySelectorAll('button') : [t]) b.disabled = false;
+        t.textContent = `${label} (failed: ${err.message})`;
       }
     }
     if (t.dataset.pay) {
