@@ -62,7 +62,7 @@ function merge(a: Json, b: Json): Json {
   return out;
 }
 
-/** Env vars we read: TIMMY_DATA_DIR, TIMMY_HOST, TIMMY_PORT, TIMMY_HTTP_PORT, TIMMY_RELAYS and TIMMY_ADMINS (comma-separated), TIMMY_LOG_LEVEL. */
+/** Env vars we read: TIMMY_DATA_DIR, TIMMY_HOST, TIMMY_PORT, TIMMY_HTTP_PORT, TIMMY_RELAYS and TIMMY_ADMINS (comma-separated), TIMMY_LOG_LEVEL, TIMMY_NWC_URI (a secret). */
 export function fromEnv(env: NodeJS.ProcessEnv): Json {
   const out: Json = {};
   if (env.TIMMY_DATA_DIR) out.dataDir = env.TIMMY_DATA_DIR;
@@ -72,6 +72,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Json {
   if (env.TIMMY_RELAYS) out.relays = env.TIMMY_RELAYS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.TIMMY_ADMINS) out.web = { admins: env.TIMMY_ADMINS.split(',').map((s) => s.trim()).filter(Boolean) };
   if (env.TIMMY_LOG_LEVEL) out.log = { level: env.TIMMY_LOG_LEVEL };
+  if (env.TIMMY_NWC_URI) out.wallet = { nwcBackend: { uri: env.TIMMY_NWC_URI.trim() } };
   return out;
 }
 

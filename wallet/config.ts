@@ -29,6 +29,33 @@ export const lndConfigSchema = z
 
 export type LndConfig = z.infer<typeof lndConfigSchema>;
 
+/**
+ * A remote NWC wallet as the backend (wallet.backend nwc; docs/wallet.md, "NWC as the backend"). The
+ * URI holds a spending secret: it is never logged (or give it in the env var TIMMY_NWC_URI).
+ */
+export const nwcBackendConfigSchema = z
+  .object({
+    uri: z
+      .string()
+      .regex(/^nostr\+walletconnect:/i, 'must be a nostr+walletconnect:// URI')
+      .optional()
+      .describe('the wallet\'s nostr+walletconnect:// URI (a spending secret, never logged); or set TIMMY_NWC_URI'),
+    timeoutMs: z.number().int().min(100).max(300_000).default(30_000).describe('how long a request to the remote wallet may take (a payment that gets no answer is looked up again later)'),
+    probeTimeoutMs: z.number().int().min(100).max(60_000).default(5000).describe('how long the start waits for the remote wallet (get_info) before it falls back to the built-in wallet'),
+    reprobeMaxSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(300)
+      .describe('after a fallback, the remote wallet is probed again with growing pauses up to this; when it answers, the log says to restart'),
+    feeLimitPercent: z.number().min(0).max(100).default(1).describe('reserved from the paying account for routing fees, in percent of the amount (at least feeLimitMinMsat); what the remote does not spend goes back'),
+    feeLimitMinMsat: z.number().int().min(0).default(10_000).describe('the least fee reserve of a payment without maxFeeMsat'),
+  })
+  .strict();
+
+export type NwcBackendConfig = z.infer<typeof nwcBackendConfigSchema>;
+
 /** The NWC (NIP-47) wallet service (wallet.nwc; docs/wallet.md, "NWC (NIP-47)"). */
 export const nwcConfigSchema = z
   .object({
@@ -66,10 +93,13 @@ export type TreasuryConfig = z.infer<typeof treasuryConfigSchema>;
 export const walletConfigSchema = z
   .object({
     backend: z
-      .enum(['builtin', 'lnd'])
+      .enum(['builtin', 'lnd', 'nwc'])
       .default('builtin')
-      .describe('builtin: the local ledger only; lnd: the same ledger, with LND for invoices, payments and hold-invoice escrow (falls back to builtin when LND is down at start)'),
+      .describe(
+        'builtin: the local ledger only; lnd: the same ledger, with LND for invoices, payments and hold-invoice escrow; nwc: the same ledger, with a remote NWC wallet for invoices and payments (lnd and nwc fall back to builtin when unreachable at start)',
+      ),
     lnd: lndConfigSchema.default(lndConfigSchema.parse({})).describe('the LND node (wallet.backend lnd)'),
+    nwcBackend: nwcBackendConfigSchema.default(nwcBackendConfigSchema.parse({})).describe('the remote NWC wallet (wallet.backend nwc)'),
     network: z
       .enum(['mainnet', 'testnet', 'signet', 'regtest'])
       .default('regtest')

@@ -4,6 +4,9 @@
 // probed again with growing pauses (up to wallet.lnd.reprobeMaxSeconds); when LND answers, the log
 // says to restart: the backend is not switched under running jobs, and no funds ever move between
 // backends by themselves. The macaroon is never logged.
+// With `nwc` the same: the remote NWC wallet (wallet.nwcBackend.uri, or TIMMY_NWC_URI through the
+// config loader) is asked get_info at start; no answer or a refusal -> the built-in wallet, a
+// warning, and probes in the background. The URI (a spending secret) is never logged.
 import { readFileSync } from 'node:fs';
 import { BuiltinWallet } from './builtin.js';
 import type { LndConfig, WalletConfig } from './config.js';
@@ -13,6 +16,8 @@ import { LndClient, type LndCredentials } from './lnd/client.js';
 import { LndAuthError, LndPermissionError, LndUnavailableError } from './lnd/errors.js';
 import type { WalletLog } from './lnd/invoices.js';
 import { LndWallet } from './lnd/wallet.js';
+import { NwcClient } from './nwc/client.js';
+import { NwcUnavailableError, NwcWallet } from './nwc/backend.js';
 
 export interface OpenWalletOptions {
   /** `<dataDir>/wallet.sqlite` */
@@ -31,10 +36,10 @@ export interface OpenWalletOptions {
 }
 
 export interface OpenedWallet {
-  /** The built-in wallet, or the LND backend (which extends it). */
+  /** The built-in wallet, or the LND or NWC backend (which extend it). */
   readonly wallet: BuiltinWallet;
-  readonly backend: 'builtin' | 'lnd';
-  /** Why the configured LND backend is not in use, or null. */
+  readonly backend: 'builtin' | 'lnd' | 'nwc';
+  /** Why the configured LND or NWC backend is not in use, or null. */
   readonly fallback: string | null;
   /** Stops the re-probing and closes the wallet. */
   close(): Promise<void>;
@@ -63,6 +68,7 @@ export async function openWallet(o: OpenWalletOptions): Promise<OpenedWallet> {
     const wallet = BuiltinWallet.open(base);
     return { wallet, backend: 'builtin', fallback: null, close: () => wallet.close() };
   }
+  if (o.config.backend === 'nwc') return openNwcWallet(o, base);
   const lnd = o.config.lnd;
   const creds = lndCredentials(lnd);
   try {
@@ -121,6 +127,69 @@ function reprobe(creds: LndCredentials, lnd: LndConfig, log: WalletLog): () => v
       schedule();
     } finally {
       client.close();
+    }
+  };
+  const schedule = () => {
+    timer = setTimeout(() => void probe(), pause * 1000);
+    timer.unref();
+  };
+  schedule();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
+
+async function openNwcWallet(o: OpenWalletOptions, base: { path: string; nodeKey: Uint8Array; config: WalletConfig; clock?: Clock }): Promise<OpenedWallet> {
+  const c = o.config.nwcBackend;
+  const uri = c.uri;
+  if (!uri) throw new WalletConfigError('wallet.nwcBackend.uri (or the env var TIMMY_NWC_URI) is needed with wallet.backend "nwc"');
+  try {
+    const wallet = await NwcWallet.connect({ ...base, uri, probeTimeoutMs: c.probeTimeoutMs, log: o.log });
+    if (!wallet.capabilities.payExternal || !wallet.capabilities.receiveExternal) {
+      o.log('warn', `wallet: the NWC wallet offers ${wallet.remote.methods.join(', ') || 'no methods'}; without pay_invoice, make_invoice and lookup_invoice some payments stay inside the ledger`);
+    }
+    return { wallet, backend: 'nwc', fallback: null, close: () => wallet.close() };
+  } catch (err) {
+    if (!(err instanceof NwcUnavailableError)) throw err;
+    const reason = err.message;
+    const wallet = BuiltinWallet.open(base);
+    o.log(
+      'warn',
+      `wallet: the NWC wallet is not usable (${reason}); running on the built-in wallet (the same ledger; payments from and to other Lightning nodes are refused). ` +
+        (err.refused ? 'Fix the connection (wallet.nwcBackend.uri) and restart Timmy.' : 'It is probed again in the background; restart Timmy once it answers.'),
+    );
+    const stop = err.refused ? () => {} : reprobeNwc(uri, c.probeTimeoutMs, c.reprobeMaxSeconds, o.log);
+    return {
+      wallet,
+      backend: 'builtin',
+      fallback: reason,
+      async close() {
+        stop();
+        await wallet.close();
+      },
+    };
+  }
+}
+
+/** Asks the NWC wallet for get_info with growing pauses until it answers, then logs that a restart switches to it. */
+function reprobeNwc(uri: string, timeoutMs: number, maxSeconds: number, log: WalletLog): () => void {
+  let pause = Math.min(5, maxSeconds);
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const probe = async () => {
+    const client = new NwcClient(uri, { timeoutMs });
+    try {
+      await client.getInfo();
+      if (stopped) return;
+      log('warn', `wallet: the NWC wallet ${client.walletPubkey.slice(0, 16)} answers now; restart Timmy to use it (the built-in wallet stays in use until then)`);
+      stopped = true;
+    } catch {
+      if (stopped) return;
+      pause = Math.min(pause * 2, maxSeconds);
+      schedule();
+    } finally {
+      await client.close();
     }
   };
   const schedule = () => {

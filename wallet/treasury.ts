@@ -40,7 +40,7 @@ export interface BackendCheck {
 
 export interface TreasuryAudit {
   readonly ledger: Audit;
-  readonly backend: 'builtin' | 'lnd';
+  readonly backend: 'builtin' | 'lnd' | 'nwc';
   /** LND only: the node's balances against the ledger. */
   readonly node: BackendCheck | null;
   /** Balanced, no drift, and (LND) the node covers what the ledger owes. */

@@ -29,7 +29,7 @@ export interface WalletCapabilities {
 }
 
 export interface WalletInfo {
-  readonly backend: 'builtin' | 'lnd';
+  readonly backend: 'builtin' | 'lnd' | 'nwc';
   readonly network: Network;
   /** The node key that signs invoices (33-byte compressed, hex). */
   readonly nodePubkey: string;

@@ -105,7 +105,7 @@ export function registerJobPages(r: Router, ctx: WebContext): void {
     const user = pageUser(ctx, c.req);
     const body = user
       ? html`<p>${user.admin ? 'All jobs on this instance.' : 'Your jobs.'} The list updates live.</p>
-<div id="jobs" hx-get="/fragments/jobs" hx-trigger="load, job from:body throttle:500ms" hx-swap="innerHTML">loading…</div>`
+<div id="jobs" hx-get="/fragments/jobs" hx-trigger="load, job from:body delay:300ms" hx-sync="this:queue last" hx-swap="innerHTML">loading…</div>`
       : signInFirst('your jobs');
     sendHtml(c.res, 200, page({ title: 'Jobs', active: '/jobs', user, body }));
   });
@@ -125,7 +125,7 @@ export function registerJobPages(r: Router, ctx: WebContext): void {
     const body = html`<p><code class="job-id">${job.id}</code> · ${kindName(job.kind)} · customer ${shortNpub(job.customer)}</p>
 <section aria-labelledby="tl-h">
   <h2 id="tl-h">Timeline</h2>
-  <div id="timeline" data-job="${job.id}" hx-get="/fragments/jobs/${job.id}/timeline" hx-trigger="job-${job.id} from:body, nostr-${job.id} from:body, nostr-auction from:body throttle:300ms" hx-swap="innerHTML" aria-live="polite">
+  <div id="timeline" data-job="${job.id}" hx-get="/fragments/jobs/${job.id}/timeline" hx-trigger="job-${job.id} from:body delay:150ms, nostr-${job.id} from:body delay:150ms, nostr-auction from:body delay:150ms, every 4s" hx-sync="this:queue last" hx-swap="innerHTML" aria-live="polite">
     ${await timeline(app, job, user)}
   </div>
 </section>`;
@@ -146,7 +146,7 @@ export function registerJobPages(r: Router, ctx: WebContext): void {
       : !user.admin
         ? html`<p class="notice">The approvals queue is for admins (web.admins in the config).</p>`
         : html`<p>Jobs waiting for an operator (dvm.approvalKinds, dvm.approvalAboveMsat). Approving moves a job on to payment or bidding.</p>
-<div id="approvals" hx-get="/fragments/approvals" hx-trigger="load, job from:body throttle:500ms" hx-swap="innerHTML">loading…</div>`;
+<div id="approvals" hx-get="/fragments/approvals" hx-trigger="load, job from:body delay:300ms" hx-sync="this:queue last" hx-swap="innerHTML">loading…</div>`;
     sendHtml(c.res, user && !user.admin ? 403 : 200, page({ title: 'Approvals', active: '/approvals', user, body }));
   });
 

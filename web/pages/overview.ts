@@ -13,7 +13,7 @@ export function registerOverview(r: Router, ctx: WebContext): void {
     const body = html`
 <section aria-labelledby="counters-h">
   <h2 id="counters-h">At a glance</h2>
-  <div id="counters" hx-get="/fragments/overview" hx-trigger="load, every 3s, job from:body throttle:1s" hx-swap="innerHTML">loading…</div>
+  <div id="counters" hx-get="/fragments/overview" hx-trigger="load, every 3s, job from:body delay:500ms" hx-sync="this:queue last" hx-swap="innerHTML">loading…</div>
 </section>
 <section aria-labelledby="activity-h">
   <h2 id="activity-h">Live activity</h2>
