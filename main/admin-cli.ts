@@ -47,9 +47,12 @@ export function nwcRelays(config: Config): string[] {
 export async function walletCommand(config: Config, argv: readonly string[]): Promise<string[]> {
   const keystore = Keystore.open({ dataDir: config.dataDir, ...(process.env.TIMMY_SECRET ? { masterSecret: process.env.TIMMY_SECRET } : {}), warn: (m) => console.error(`warn: ${m}`) });
   const path = join(config.dataDir, 'wallet.sqlite');
-  // What needs the node (the audit's node balances, sending an approved withdrawal) opens the
-  // configured backend; everything else works on the ledger alone.
-  const needsNode = config.wallet.backend === 'lnd' && (argv[0] === 'audit' || (argv[0] === 'withdraw' && argv[1] === 'approve'));
+  // What touches money outside the ledger opens the configured backend (LND or an NWC wallet):
+  // invoices others pay over Lightning, paying out, the audit's node balances, sending an approved
+  // withdrawal. Everything else works on the ledger alone (and also while the backend is down).
+  const needsNode =
+    config.wallet.backend !== 'builtin' &&
+    (argv[0] === 'invoice' || argv[0] === 'pay' || (argv[0] === 'audit' && config.wallet.backend === 'lnd') || (argv[0] === 'withdraw' && argv[1] === 'approve'));
   const opened = needsNode
     ? await openWallet({ path, nodeKey: keystore.secret('wallet-node'), config: config.wallet, log: (_l, m) => console.error(m) })
     : undefined;
