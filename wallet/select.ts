@@ -104,33 +104,22 @@ export async function openWallet(o: OpenWalletOptions): Promise<OpenedWallet> {
   }
 }
 
-/** Probes LND with growing pauses until it answers, then logs that a restart switches to it. Returns the stop function. */
-function reprobe(creds: LndCredentials, lnd: LndConfig, log: WalletLog): () => void {
-  let pause = Math.min(5, lnd.reprobeMaxSeconds);
+/**
+ * Runs `attempt` with growing pauses (5 s, doubling, at most `maxSeconds`) until it says to stop
+ * (true) or the returned stop function is called. Attempts never overlap.
+ */
+function withBackoff(maxSeconds: number, attempt: (stopped: () => boolean) => Promise<boolean>): () => void {
+  let pause = Math.min(5, maxSeconds);
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
-  const probe = async () => {
-    const client = new LndClient(creds, lnd.probeTimeoutMs);
-    try {
-      const info = await client.info();
-      if (stopped) return;
-      log('warn', `wallet: LND at ${creds.socket} answers now (node ${info.publicKey}); restart Timmy to use it (the built-in wallet stays in use until then)`);
-      stopped = true;
-    } catch (err) {
-      if (stopped) return;
-      if (!(err instanceof LndUnavailableError)) {
-        log('warn', `wallet: LND at ${creds.socket} answers but refuses us (${(err as Error).message}); fix wallet.lnd and restart`);
-        stopped = true;
-        return;
-      }
-      pause = Math.min(pause * 2, lnd.reprobeMaxSeconds);
-      schedule();
-    } finally {
-      client.close();
-    }
+  const run = async () => {
+    const done = await attempt(() => stopped).catch(() => false);
+    if (done || stopped) return;
+    pause = Math.min(pause * 2, maxSeconds);
+    schedule();
   };
   const schedule = () => {
-    timer = setTimeout(() => void probe(), pause * 1000);
+    timer = setTimeout(() => void run(), pause * 1000);
     timer.unref();
   };
   schedule();
@@ -138,6 +127,27 @@ function reprobe(creds: LndCredentials, lnd: LndConfig, log: WalletLog): () => v
     stopped = true;
     if (timer) clearTimeout(timer);
   };
+}
+
+/** Probes LND with growing pauses until it answers, then logs that a restart switches to it. Returns the stop function. */
+function reprobe(creds: LndCredentials, lnd: LndConfig, log: WalletLog): () => void {
+  return withBackoff(lnd.reprobeMaxSeconds, async (stopped) => {
+    const client = new LndClient(creds, lnd.probeTimeoutMs);
+    try {
+      const info = await client.info();
+      if (!stopped()) log('warn', `wallet: LND at ${creds.socket} answers now (node ${info.publicKey}); restart Timmy to use it (the built-in wallet stays in use until then)`);
+      return true;
+    } catch (err) {
+      if (stopped()) return true;
+      if (!(err instanceof LndUnavailableError)) {
+        log('warn', `wallet: LND at ${creds.socket} answers but refuses us (${(err as Error).message}); fix wallet.lnd and restart`);
+        return true;
+      }
+      return false;
+    } finally {
+      client.close();
+    }
+  });
 }
 
 async function openNwcWallet(o: OpenWalletOptions, base: { path: string; nodeKey: Uint8Array; config: WalletConfig; clock?: Clock }): Promise<OpenedWallet> {
@@ -174,31 +184,16 @@ async function openNwcWallet(o: OpenWalletOptions, base: { path: string; nodeKey
 
 /** Asks the NWC wallet for get_info with growing pauses until it answers, then logs that a restart switches to it. */
 function reprobeNwc(uri: string, timeoutMs: number, maxSeconds: number, log: WalletLog): () => void {
-  let pause = Math.min(5, maxSeconds);
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = false;
-  const probe = async () => {
+  return withBackoff(maxSeconds, async (stopped) => {
     const client = new NwcClient(uri, { timeoutMs });
     try {
       await client.getInfo();
-      if (stopped) return;
-      log('warn', `wallet: the NWC wallet ${client.walletPubkey.slice(0, 16)} answers now; restart Timmy to use it (the built-in wallet stays in use until then)`);
-      stopped = true;
+      if (!stopped()) log('warn', `wallet: the NWC wallet ${client.walletPubkey.slice(0, 16)} answers now; restart Timmy to use it (the built-in wallet stays in use until then)`);
+      return true;
     } catch {
-      if (stopped) return;
-      pause = Math.min(pause * 2, maxSeconds);
-      schedule();
+      return stopped();
     } finally {
       await client.close();
     }
-  };
-  const schedule = () => {
-    timer = setTimeout(() => void probe(), pause * 1000);
-    timer.unref();
-  };
-  schedule();
-  return () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-  };
+  });
 }
