@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Debian packages the tests use: chromium (browser tests, driven by playwright-core; never a
-// downloaded browser) and prometheus (its promtool checks deploy/prometheus.yml). Installs what is
+// downloaded browser), the voice engines and converters, and prometheus (its promtool checks deploy/prometheus.yml). Installs what is
 // missing with apt when we may (root, apt-get present); otherwise says how, and the tests that need
 // a tool report it.
 import { existsSync } from 'node:fs';
@@ -9,6 +9,14 @@ import { spawnSync } from 'node:child_process';
 const NEEDED = [
   { pkg: 'chromium', path: process.env.TIMMY_CHROMIUM ?? '/usr/bin/chromium' },
   { pkg: 'prometheus', path: '/usr/bin/promtool' },
+  // Voice: the always-available engines (PocketSphinx STT, espeak-ng and flite TTS) and the
+  // converters for WebM/Opus and resampling.
+  { pkg: 'espeak-ng', path: '/usr/bin/espeak-ng' },
+  { pkg: 'flite', path: '/usr/bin/flite' },
+  { pkg: 'pocketsphinx', path: '/usr/bin/pocketsphinx_continuous' },
+  { pkg: 'pocketsphinx-en-us', path: '/usr/share/pocketsphinx/model/en-us/en-us/mdef' },
+  { pkg: 'sox', path: '/usr/bin/sox' },
+  { pkg: 'ffmpeg', path: '/usr/bin/ffmpeg' },
 ];
 const missing = NEEDED.filter((n) => !existsSync(n.path));
 if (missing.length === 0) process.exit(0);
