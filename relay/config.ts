@@ -73,6 +73,16 @@ export const relayConfigSchema = z
     ingestWorkers: int(0, 64).default(Math.max(1, os.availableParallelism())).describe('threads that parse and verify (0 = inline)'),
     readerThreads: int(1, 64).default(2).describe('threads that run history queries'),
     purgeIntervalSeconds: int(1).default(60).describe('how often expired (NIP-40) events are deleted'),
+    negentropy: z
+      .object({
+        enabled: z.boolean().default(true).describe('answer NIP-77 NEG-OPEN / NEG-MSG / NEG-CLOSE (set reconciliation, e.g. strfry sync)'),
+        maxRecords: int(1).default(1_000_000).describe('events one sync may cover; a larger filter is refused with NEG-ERR blocked:'),
+        frameSizeLimit: int(0).default(60_000).describe('bytes per negentropy message we send (0 = no limit; else at least 4096)'),
+        maxSyncsPerConnection: int(1).default(8).describe('open negentropy syncs per connection'),
+        idleSeconds: int(1).default(120).describe('a sync with no message for this long is closed (NEG-ERR closed:)'),
+      })
+      .strict()
+      .default({ enabled: true, maxRecords: 1_000_000, frameSizeLimit: 60_000, maxSyncsPerConnection: 8, idleSeconds: 120 }),
   })
   .strict();
 

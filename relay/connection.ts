@@ -17,10 +17,18 @@ export interface Subscription {
   pending: string[] | null;
 }
 
+export interface NegSync {
+  /** Answers the client's next message; throws NegentropyError on a malformed one. */
+  respond(message: Uint8Array): Uint8Array;
+  lastUsed: number;
+}
+
 export class Connection {
   readonly challenge = randomBytes(16).toString('hex');
   readonly authed = new Set<string>();
   readonly subs = new Map<string, Subscription>();
+  /** NIP-77 syncs in progress, by their subscription id (a namespace apart from REQ's). */
+  readonly negs = new Map<string, NegSync>();
   closed = false;
 
   constructor(

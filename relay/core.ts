@@ -12,6 +12,7 @@ import { expirationOf } from './store/event-writer.js';
 import { SubscriptionIndex, toLiveFilters } from './subscriptions.js';
 import type { RelayConfig } from './config.js';
 import { checkAuthEvent, urlHost } from '../nostr/nip42.js';
+import { msgNegErr, NegentropyHandler } from './negentropy.js';
 
 /** A connection's send queue above this is a client that does not read: it is disconnected. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
@@ -37,6 +38,7 @@ export class RelayCore {
   private readonly eventsPerPubkey: RateLimiter;
   private readonly reqsPerIp: RateLimiter;
   private nextId = 1;
+  private readonly neg: NegentropyHandler;
   readonly stats: CoreStats = { connections: 0, subscriptions: 0, eventsAccepted: 0, eventsRejected: 0 };
 
   constructor(
@@ -52,6 +54,7 @@ export class RelayCore {
     this.eventsPerPubkey = new RateLimiter(cfg.rateLimits.eventsPerPubkey);
     this.reqsPerIp = new RateLimiter(cfg.rateLimits.reqsPerIp);
     hooks.onEventSaved.push((e, json) => this.deliverLive(e, json));
+    this.neg = new NegentropyHandler(cfg.negentropy, hooks);
   }
 
   private exempt(ip: string): boolean {
@@ -137,6 +140,29 @@ export class RelayCore {
         if (s) this.removeSub(s);
         break;
       }
+      case 'NEG-OPEN': {
+        const s = m.subId;
+        if (!this.checkFilters(c, s, [m.filter], 'REQ', (why) => c.send(msgNegErr(s, why)))) {
+          c.negs.delete(s);
+          break;
+        }
+        this.neg.open(c, s, m.filter, m.message, this.queryContext(c)).catch((err: unknown) => {
+          c.negs.delete(s);
+          reportError(this.hooks, 'negentropy open', err);
+          c.send(msgNegErr(s, 'error: could not read the events to sync'));
+        });
+        break;
+      }
+      case 'NEG-MSG':
+        this.neg.message(c, m.subId, m.message);
+        break;
+      case 'NEG-CLOSE':
+        this.neg.close(c, m.subId);
+        break;
+      case 'BAD_NEG':
+        c.negs.delete(m.subId);
+        c.send(msgNegErr(m.subId, `invalid: ${m.reason}`));
+        break;
       case 'BAD_EVENT': {
         this.stats.eventsRejected++;
         const why = `invalid: ${m.reason}`;
@@ -226,15 +252,16 @@ export class RelayCore {
     return { now: this.now(), privateKinds: c ? [...this.cfg.auth.privateKinds, ...hidden] : [], viewers };
   }
 
-  private checkFilters(c: Connection, subId: string, filters: Filter[], verb: 'REQ' | 'COUNT'): boolean {
+  /** Rate limit and filter policies; a refusal is sent with CLOSED (or `refuse`, e.g. NEG-ERR). */
+  private checkFilters(c: Connection, subId: string, filters: Filter[], verb: 'REQ' | 'COUNT', refuse = (why: string) => c.send(msgClosed(subId, why))): boolean {
     if (!this.exempt(c.ip) && !this.reqsPerIp.take(c.ip)) {
-      c.send(msgClosed(subId, 'rate-limited: too many requests, slow down'));
+      refuse('rate-limited: too many requests, slow down');
       return false;
     }
     const why = firstRejection(this.hooks.rejectFilter, filters, c, verb);
     if (why !== undefined) {
       this.reject(c, why);
-      c.send(msgClosed(subId, why));
+      refuse(why);
       return false;
     }
     return true;

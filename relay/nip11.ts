@@ -1,7 +1,7 @@
 // NIP-11 relay information document, built from config so that advertised limits are the enforced ones.
 import type { RelayConfig } from './config.js';
 
-export const SUPPORTED_NIPS = [1, 9, 11, 40, 42, 45, 50, 70] as const;
+export const SUPPORTED_NIPS = [1, 9, 11, 40, 42, 45, 50, 70, 77] as const;
 
 export function relayInfo(cfg: RelayConfig, version: string): Record<string, unknown> {
   return {

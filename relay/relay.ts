@@ -2,7 +2,7 @@
 // its default policies, and periodic NIP-40 purging. "Sane defaults" only appends to hook arrays.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NostrEvent } from '../nostr/nip01.js';
+import type { Filter, NostrEvent } from '../nostr/nip01.js';
 import { canonicalJson } from '../nostr/nip01.js';
 import { checkEvent } from '../nostr/verify.js';
 import type { RelayConfig } from './config.js';
@@ -59,6 +59,7 @@ export class EmbeddedRelay {
     hooks.storeEvent.push((item) => writer.save(item));
     hooks.queryEvents.push((filters, opts) => readers.query(filters, opts));
     hooks.countEvents.push((filters, ctx) => readers.count(filters, ctx));
+    hooks.queryRecords.push((filter, ctx) => readers.records(filter, ctx));
     applyDefaultPolicies(hooks, cfg, clock);
     const core = new RelayCore(cfg, hooks, () => clock.now());
     return new EmbeddedRelay(cfg, clock, dbPath, core, writer, readers);
@@ -73,6 +74,22 @@ export class EmbeddedRelay {
     const check = checkEvent(e);
     if (!check.ok) return { ok: false, message: `invalid: ${check.reason}` };
     return this.core.onEvent(null, e, canonicalJson(e));
+  }
+
+  /** NIP-77 records of the events matching a filter, as this relay would answer a NEG-OPEN (no AUTH: public kinds only). */
+  records(filter: Filter, maxRecords = this.cfg.negentropy.maxRecords): Promise<{ records: [number, string][]; tooMany: boolean }> {
+    return this.readers.records(filter, { now: this.clock.now(), privateKinds: [...this.cfg.auth.privateKinds, ...this.cfg.auth.readKinds], viewers: [], maxRecords });
+  }
+
+  /** Stored events by id (canonical JSON parsed), for uploads in a sync. */
+  async eventsById(ids: readonly string[]): Promise<NostrEvent[]> {
+    const out: NostrEvent[] = [];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      const r = await this.readers.query([{ ids: [...chunk] }], { now: this.clock.now(), privateKinds: [], viewers: [], defaultLimit: chunk.length, maxLimit: chunk.length, budgetMs: 60_000 });
+      for (const raw of r.events) out.push(JSON.parse(raw) as NostrEvent);
+    }
+    return out;
   }
 
   purgeExpired(): Promise<number> {

@@ -9,6 +9,12 @@ export type ClientMessage =
   | { readonly type: 'AUTH'; readonly event: NostrEvent }
   | { readonly type: 'REQ' | 'COUNT'; readonly subId: string; readonly filters: Filter[] }
   | { readonly type: 'CLOSE'; readonly subId: string }
+  /** NIP-77 negentropy sync: messages are hex strings, checked here, decoded by the core. */
+  | { readonly type: 'NEG-OPEN'; readonly subId: string; readonly filter: Filter; readonly message: string }
+  | { readonly type: 'NEG-MSG'; readonly subId: string; readonly message: string }
+  | { readonly type: 'NEG-CLOSE'; readonly subId: string }
+  /** A NEG-OPEN/NEG-MSG with a usable id but a bad filter or message: answered with NEG-ERR. */
+  | { readonly type: 'BAD_NEG'; readonly subId: string; readonly reason: string }
   /** A signed message that fails validation: answered with OK false. */
   | { readonly type: 'BAD_EVENT'; readonly id: string; readonly reason: string }
   /** A REQ/COUNT with a usable subscription id but bad filters: answered with CLOSED. */
@@ -79,6 +85,22 @@ export function parseClientMessage(text: string, verifier: SchnorrVerifier, limi
       const subId = msg[1];
       if (typeof subId !== 'string' || subId.length === 0) return { type: 'BAD_MESSAGE', reason: 'CLOSE needs a subscription id' };
       return { type: 'CLOSE', subId };
+    }
+    case 'NEG-OPEN':
+    case 'NEG-MSG':
+    case 'NEG-CLOSE': {
+      const subId = msg[1];
+      if (typeof subId !== 'string' || subId.length === 0 || subId.length > limits.maxSubIdLength) {
+        return { type: 'BAD_MESSAGE', reason: `${verb} needs a subscription id: a non-empty string of at most ${limits.maxSubIdLength} characters` };
+      }
+      if (verb === 'NEG-CLOSE') return { type: 'NEG-CLOSE', subId };
+      const hex = verb === 'NEG-OPEN' ? msg[3] : msg[2];
+      if (msg.length !== (verb === 'NEG-OPEN' ? 4 : 3)) return { type: 'BAD_NEG', subId, reason: `${verb} has the wrong number of elements` };
+      if (typeof hex !== 'string' || hex.length < 2 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) return { type: 'BAD_NEG', subId, reason: 'the negentropy message must be non-empty hex' };
+      if (verb === 'NEG-MSG') return { type: 'NEG-MSG', subId, message: hex };
+      const c = checkFilter(msg[2]);
+      if (!c.ok) return { type: 'BAD_NEG', subId, reason: c.reason };
+      return { type: 'NEG-OPEN', subId, filter: c.value, message: hex };
     }
     default:
       return { type: 'BAD_MESSAGE', reason: `unknown message type ${JSON.stringify(verb.slice(0, 32))}` };

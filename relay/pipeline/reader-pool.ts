@@ -5,6 +5,7 @@ import type { QueryResult } from '../store/event-reader.js';
 import type { QueryContext } from '../store/query-sql.js';
 
 export type QueryOptions = QueryContext & { defaultLimit: number; maxLimit: number; budgetMs: number };
+export type RecordsOptions = QueryContext & { maxRecords: number };
 
 type Slot = { worker: Worker; busy: number; pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }> };
 
@@ -32,7 +33,7 @@ export class ReaderPool {
     }
   }
 
-  private call<T>(t: 'query' | 'count', filters: readonly Filter[], ctx: QueryContext | QueryOptions): Promise<T> {
+  private call<T>(t: 'query' | 'count' | 'records', filters: readonly Filter[], ctx: QueryContext | QueryOptions | RecordsOptions): Promise<T> {
     let slot = this.slots[0]!;
     for (const s of this.slots) if (s.busy < slot.busy) slot = s;
     const n = ++this.seq;
@@ -49,6 +50,11 @@ export class ReaderPool {
 
   count(filters: readonly Filter[], ctx: QueryContext): Promise<number> {
     return this.call('count', filters, ctx);
+  }
+
+  /** NIP-77: the (created_at, id) records of one filter's events. */
+  records(filter: Filter, ctx: RecordsOptions): Promise<{ records: [number, string][]; tooMany: boolean }> {
+    return this.call('records', [filter], ctx);
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@
 // hold a reader (or, through WAL, the writer) for long. Used by the reader threads.
 import type Database from 'better-sqlite3';
 import type { Filter } from '../../nostr/nip01.js';
-import { countSql, selectSql, type QueryContext } from './query-sql.js';
+import { countSql, recordsSql, selectSql, type QueryContext } from './query-sql.js';
 
 export interface QueryResult {
   /** Canonical event JSON, in the order NIP-01 asks for. */
@@ -76,6 +76,20 @@ export class EventReader {
       for (const r of this.stmt(q.sql).iterate(...q.params) as IterableIterator<Row>) ids.add(r.id);
     }
     return ids.size;
+  }
+
+  /**
+   * NIP-77: (created_at, id) of the events matching the filter (its `limit`, when given, caps
+   * them as in a REQ). More than `maxRecords` answers `tooMany` (the relay refuses with `blocked:`).
+   */
+  records(f: Filter, ctx: QueryContext & { maxRecords: number }): { records: [number, string][]; tooMany: boolean } {
+    const cap = f.limit !== undefined ? Math.min(f.limit, ctx.maxRecords) : ctx.maxRecords;
+    const q = recordsSql(f, cap + 1, ctx);
+    if (!q) return { records: [], tooMany: false };
+    const rows = this.stmt(q.sql).raw(true).all(...q.params) as [number, string][];
+    this.stmt(q.sql).raw(false);
+    if (f.limit === undefined && rows.length > ctx.maxRecords) return { records: [], tooMany: true };
+    return { records: rows.slice(0, cap), tooMany: false };
   }
 
   explain(f: Filter, ctx: QueryContext): string[] {

@@ -103,3 +103,10 @@ export function countSql(f: Filter, ctx: QueryContext): Sql | null {
   const what = b.distinct ? 'COUNT(DISTINCT e.seq)' : 'COUNT(*)';
   return { sql: `SELECT ${what} AS n FROM ${b.from} WHERE ${b.where.join(' AND ')}`, params: b.params };
 }
+
+/** (created_at, id) of every event matching one filter, for NIP-77 (no order: the caller sorts). */
+export function recordsSql(f: Filter, limit: number, ctx: QueryContext): Sql | null {
+  const b = build(f, ctx);
+  if (!b) return null;
+  return { sql: `SELECT DISTINCT e.created_at AS t, e.id AS id FROM ${b.from} WHERE ${b.where.join(' AND ')} LIMIT ?`, params: [...b.params, limit] };
+}
