@@ -19,6 +19,9 @@ import type { Persona } from './personas/schema.js';
 import { skillsFor, type SkillRegistry } from './skills/index.js';
 import type { Network } from '../wallet/bolt11.js';
 import type { OfferOwner } from '../wallet/offers/issuer.js';
+import type { MemoryStore } from '../memory/store.js';
+import { withMemory } from './memory/skill.js';
+import { rememberSkills } from './memory/procedural.js';
 
 export interface SwarmOptions {
   readonly client: NostrClient;
@@ -32,6 +35,8 @@ export interface SwarmOptions {
   /** The wallet's network, for the agents' BOLT12 offers (default regtest). */
   readonly network?: Network;
   readonly onError?: (err: unknown, where: string) => void;
+  /** Semantic memory: agents recall before and remember after each job, and know their skills. */
+  readonly memory?: { readonly store: MemoryStore; readonly recallLimit: number };
 }
 
 /** Units of work a job represents for pricing, from the request as it arrived (inputs unresolved). */
@@ -70,7 +75,10 @@ export class Agent implements AgentPort {
     this.account = `agent:${persona.name}`;
     this.offerKey = o.keystore.secret(offerKeyName(persona.name));
     this.offer = agentOffer(persona, this.offerKey, { network: o.network ?? 'regtest', nip05Domain: o.nip05Domain });
-    for (const s of skillsFor(persona, o.skills)) this.skills.set(s.kind, s);
+    for (const s of skillsFor(persona, o.skills)) {
+      const m = o.memory;
+      this.skills.set(s.kind, m ? withMemory(s, { store: m.store, agentPubkey: this.pubkey, recallLimit: m.recallLimit, onError: (err, where) => o.onError?.(err, `${where} (${persona.name})`) }) : s);
+    }
     this.bidder = new Bidder({
       client: o.client,
       signer: this.signer,
@@ -144,6 +152,7 @@ export class Agent implements AgentPort {
       o.onError?.(err, `announce ${this.name}`),
     );
     await this.announceHandler(o).catch((err: unknown) => o.onError?.(err, `NIP-89 ${this.name}`));
+    if (o.memory) await rememberSkills(o.memory.store, this.pubkey, [...this.skills.values()]).catch((err: unknown) => o.onError?.(err, `procedural memory ${this.name}`));
   }
 
   /**
@@ -156,6 +165,7 @@ export class Agent implements AgentPort {
       buildHandlerInfo({
         d: p.name,
         kinds: p.kinds,
+        instance: o.coordinator,
         metadata: {
           name: p.displayName,
           about: p.about,

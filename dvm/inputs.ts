@@ -1,5 +1,7 @@
 // Resolves NIP-90 `i` inputs into text a skill can read: text as is, an event's content, a prior
-// job's result (job chaining: wait for it), or a URL's body (bounded in size and time).
+// job's result (job chaining: wait for it), or a URL's body (bounded in size and time). A URL whose
+// body is media (audio for speech-to-text) reaches the skill as bytes with its content type, and a
+// `data:` URL is decoded here without any network.
 import type { NostrClient } from '../nostr/client.js';
 import type { NostrEvent } from '../nostr/nip01.js';
 import { isJobResultKind, type JobInput } from '../nostr/nip90.js';
@@ -11,8 +13,18 @@ export interface InputOptions {
   readonly chainTimeoutMs: number;
   readonly urlTimeoutMs: number;
   readonly urlMaxBytes: number;
+  /** The bound for media bodies (audio, video, octet-stream), which are larger than text; default 25 MB. */
+  readonly mediaMaxBytes?: number;
   readonly signal: AbortSignal;
 }
+
+export const DEFAULT_MEDIA_MAX_BYTES = 25 * 1024 * 1024;
+
+/** Bodies a skill gets as bytes instead of text. */
+export const isMediaType = (contentType: string): boolean => /^(audio|video)\/|^application\/octet-stream\b/i.test(contentType.trim());
+
+/** What a URL held: text, or media bytes with their content type. */
+type UrlBody = { text: string } | { text: ''; bytes: Uint8Array; contentType: string };
 
 async function fetchEvent(client: NostrClient, id: string): Promise<NostrEvent | undefined> {
   const found = await client.query([{ ids: [id] }], { timeoutMs: 3000 });
@@ -53,14 +65,36 @@ function fetchFailure(err: unknown, timeoutMs: number): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function fetchUrl(url: string, o: InputOptions): Promise<string> {
+/** A `data:` URL (RFC 2397): media types other than text/* come back as bytes. */
+export function decodeDataUrl(url: string, maxBytes: number): UrlBody {
+  const comma = url.indexOf(',');
+  if (comma < 0) throw new SkillError('input data: URL has no comma');
+  const meta = url.slice(5, comma).split(';').map((x) => x.trim());
+  const base64 = meta.includes('base64');
+  const contentType = (meta[0] || 'text/plain').toLowerCase();
+  const payload = url.slice(comma + 1);
+  // Checked before decoding: base64 is 4/3 of the bytes.
+  if ((base64 ? Math.floor((payload.length * 3) / 4) : payload.length) > maxBytes) throw new SkillError(`input data: URL is larger than ${maxBytes} bytes`);
+  let bytes: Uint8Array;
+  try {
+    bytes = base64 ? Buffer.from(payload.replace(/\s+/g, ''), 'base64') : Buffer.from(decodeURIComponent(payload), 'utf8');
+  } catch {
+    throw new SkillError('input data: URL is not validly encoded');
+  }
+  if (contentType.startsWith('text/') || contentType === 'application/json') return { text: Buffer.from(bytes).toString('utf8') };
+  return { text: '', bytes: new Uint8Array(bytes), contentType };
+}
+
+async function fetchUrl(url: string, o: InputOptions): Promise<UrlBody> {
+  const mediaMax = o.mediaMaxBytes ?? DEFAULT_MEDIA_MAX_BYTES;
+  if (/^data:/i.test(url)) return decodeDataUrl(url, Math.max(o.urlMaxBytes, mediaMax));
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     throw new SkillError(`input url is not a valid URL: ${url}`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new SkillError(`input url must be http(s): ${url}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new SkillError(`input url must be http(s) or data: ${url}`);
   let res: Response;
   try {
     res = await fetch(u, { signal: AbortSignal.any([o.signal, AbortSignal.timeout(o.urlTimeoutMs)]), redirect: 'follow' });
@@ -69,21 +103,25 @@ async function fetchUrl(url: string, o: InputOptions): Promise<string> {
     throw new SkillError(`could not fetch input url ${url}: ${fetchFailure(err, o.urlTimeoutMs)}`);
   }
   if (!res.ok) throw new SkillError(`input url ${url} answered HTTP ${res.status}`);
+  const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const media = isMediaType(contentType);
+  const max = media ? Math.max(o.urlMaxBytes, mediaMax) : o.urlMaxBytes;
   const reader = res.body?.getReader();
-  if (!reader) return '';
+  if (!reader) return media ? { text: '', bytes: new Uint8Array(0), contentType } : { text: '' };
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > o.urlMaxBytes) {
+    if (size > max) {
       await reader.cancel();
-      throw new SkillError(`input url ${url} is larger than ${o.urlMaxBytes} bytes`);
+      throw new SkillError(`input url ${url} is larger than ${max} bytes`);
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = Buffer.concat(chunks);
+  return media ? { text: '', bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), contentType } : { text: body.toString('utf8') };
 }
 
 export async function resolveInputs(inputs: readonly JobInput[], o: InputOptions): Promise<ResolvedInput[]> {
@@ -105,7 +143,7 @@ export async function resolveInputs(inputs: readonly JobInput[], o: InputOptions
         break;
       }
       case 'url':
-        out.push({ ...i, text: await fetchUrl(i.data, o) });
+        out.push({ ...i, ...(await fetchUrl(i.data, o)) });
         break;
     }
   }

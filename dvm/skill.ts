@@ -10,6 +10,12 @@ export interface ResolvedInput extends JobInput {
   readonly text: string;
   /** For `event` and `job` inputs, the event that was fetched. */
   readonly source?: NostrEvent;
+  /**
+   * For `url` inputs whose body is media (audio/*, video/*, application/octet-stream) or a `data:`
+   * URL that is not text: the raw bytes and their content type (`text` is then empty).
+   */
+  readonly bytes?: Uint8Array;
+  readonly contentType?: string;
 }
 
 export interface SkillJob {
@@ -26,6 +32,19 @@ export interface SkillContext {
   readonly client: NostrClient;
   /** Reports progress; the DVM may publish it as `processing` or `partial` feedback. */
   progress(message: string, partialContent?: string): void;
+  /**
+   * What the agent recalled before working (agents/memory/): earlier jobs for the same customer and
+   * facts it was told, best first. Skills may use them (5050 puts them in the system prompt).
+   */
+  readonly memories?: readonly RecalledMemory[];
+}
+
+export interface RecalledMemory {
+  readonly text: string;
+  readonly kind: 'episodic' | 'semantic' | 'procedural';
+  /** Unix seconds. */
+  readonly createdAt: number;
+  readonly score: number;
 }
 
 export interface SkillOutput {

@@ -10,6 +10,11 @@ import { statusCommand } from './status-cli.js';
 import { exportJsonl, importJsonl } from './transfer.js';
 import { AdminError, JOB_HELP, WALLET_HELP, jobCommand, walletCommand } from './admin-cli.js';
 import { AGENT_HELP, RATE_HELP, agentCommand, rateCommand } from './reputation-cli.js';
+import { modelsCommand } from './models/cli.js';
+import { voiceCommand, VoiceCliError } from './voice-cli.js';
+import { MEMORY_HELP, memoryCommand } from './memory-cli.js';
+import { PEERS_HELP, peersCommand } from './peers-cli.js';
+import { SYNC_HELP, syncCommand } from './sync-cli.js';
 
 const COMMON = `
 Options:
@@ -33,6 +38,11 @@ Commands:
   wallet ...      the wallet: balance, fund (test money), invoice, pay, decode, earnings, withdraw, sweep, audit
   job ...         jobs: list, show, replay, approve, rate
   agent ...       agents' reputation: list, show <npub|name>
+  models ...      model files for the neural engines: list, verify, install, remove, path
+  voice info      speech engines: which are available, which serve, the VAD
+  memory ...      the agents' semantic memory: search, add, stats, prune, reembed
+  peers           other Timmy instances announced on the relays (federation)
+  relay sync      NIP-77 negentropy sync of the embedded relay with another relay
   status          is the running instance up and ready (relay, wallet, agents)?
   help [command]  show help for a command
 
@@ -115,10 +125,12 @@ async function adminCommand(argv: string[]): Promise<number> {
     if ((a === '--data-dir' || a === '--config') && rest[i + 1] !== undefined) ours[a.slice(2)] = rest[++i]!;
     else theirs.push(a);
   }
-  const help = cmd === 'wallet' ? WALLET_HELP : cmd === 'agent' ? AGENT_HELP : theirs[0] === 'rate' ? RATE_HELP : JOB_HELP;
+  const help =
+    cmd === 'wallet' ? WALLET_HELP : cmd === 'agent' ? AGENT_HELP : cmd === 'memory' ? MEMORY_HELP : cmd === 'peers' ? PEERS_HELP : cmd === 'sync' ? SYNC_HELP : theirs[0] === 'rate' ? RATE_HELP : JOB_HELP;
   // `timmy wallet nwc --help`: the nwc subcommands have their own help.
   if (cmd === 'wallet' && theirs[0] === 'nwc' && (theirs.includes('--help') || theirs.includes('-h'))) theirs.splice(1, theirs.length - 1, 'help');
-  if (theirs.length === 0 || theirs.includes('--help') || theirs.includes('-h')) {
+  // `timmy peers` needs no subcommand; the others show their help when given none.
+  if ((theirs.length === 0 && cmd !== 'peers') || theirs.includes('--help') || theirs.includes('-h')) {
     console.log(help);
     return 0;
   }
@@ -128,7 +140,13 @@ async function adminCommand(argv: string[]): Promise<number> {
       ? await walletCommand(config, theirs)
       : cmd === 'agent'
         ? await agentCommand(config, theirs)
-        : theirs[0] === 'rate'
+        : cmd === 'memory'
+          ? await memoryCommand(config, theirs)
+          : cmd === 'peers'
+            ? await peersCommand(config, theirs)
+            : cmd === 'sync'
+              ? await syncCommand(config, theirs)
+              : theirs[0] === 'rate'
           ? await rateCommand(config, theirs.slice(1))
           : jobCommand(config, theirs);
   for (const l of lines) console.log(l);
@@ -136,7 +154,12 @@ async function adminCommand(argv: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'wallet' || argv[0] === 'job' || argv[0] === 'agent') return adminCommand(argv);
+  if (argv[0] === 'wallet' || argv[0] === 'job' || argv[0] === 'agent' || argv[0] === 'memory' || argv[0] === 'peers') return adminCommand(argv);
+  if (argv[0] === 'relay' && argv[1] === 'sync') return adminCommand(['sync', ...argv.slice(2)]);
+  if (argv[0] === 'models') return modelsCommand(argv.slice(1));
+  if (argv[0] === 'voice') return voiceCommand(argv.slice(1));
+  if (argv[0] === 'help' && argv[1] === 'voice') return voiceCommand(['help', ...argv.slice(2)]);
+  if (argv[0] === 'help' && argv[1] === 'models') return modelsCommand(['help', ...argv.slice(2)]);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -222,7 +245,7 @@ async function run(config: Config): Promise<number> {
 }
 
 export function describeError(err: unknown): string {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof AdminError) return err.message;
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof AdminError || err instanceof VoiceCliError) return err.message;
   if (err instanceof Error && /^(Wallet|Bolt11|Keystore|Escrow|Invoice|Insufficient|Network)/.test(err.name)) return err.message;
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'EADDRINUSE') return `cannot listen: address already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')})`;
@@ -234,6 +257,6 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     console.error(`timmy: ${describeError(err)}`);
-    process.exit(err instanceof UsageError || err instanceof ConfigError ? 2 : 1);
+    process.exit(err instanceof UsageError || err instanceof ConfigError || err instanceof VoiceCliError ? 2 : 1);
   },
 );

@@ -9,6 +9,9 @@ import { dvmConfigSchema } from '../dvm/config.js';
 import { llmConfigSchema } from '../agents/llm/config.js';
 import { reputationConfigSchema } from '../reputation/config.js';
 import { webConfigSchema } from '../web/config.js';
+import { memoryConfigSchema } from '../memory/config.js';
+import { voiceConfigSchema } from '../voice/config.js';
+import { federationConfigSchema } from '../dvm/federation/config.js';
 
 const agentsConfigSchema = z
   .object({
@@ -34,6 +37,9 @@ export const configSchema = z
     llm: llmConfigSchema.default(llmConfigSchema.parse({})),
     reputation: reputationConfigSchema.default(reputationConfigSchema.parse({})),
     web: webConfigSchema.default(webConfigSchema.parse({})),
+    memory: memoryConfigSchema.default(memoryConfigSchema.parse({})),
+    voice: voiceConfigSchema.default(voiceConfigSchema.parse({})),
+    federation: federationConfigSchema.default(federationConfigSchema.parse({})),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('least severe log level written (env TIMMY_LOG_LEVEL)'),

@@ -21,10 +21,14 @@ import { minScoreFor, scoreParams } from '../reputation/config.js';
 import { Keystore } from '../agents/identity/keystore.js';
 import { defaultSwarm, loadPersonas } from '../agents/personas/loader.js';
 import { builtinSkills } from '../agents/skills/index.js';
+import { startAgentVoice, withoutMissingKinds, type AgentVoice } from './voice.js';
 import { createLlmRouter } from '../agents/llm/config.js';
 import type { LlmRequestInfo, LlmRouter } from '../agents/llm/router.js';
 import { quoteJob, Swarm } from '../agents/swarm.js';
 import type { Config } from './config.js';
+import { openMemory, type OpenedMemory } from './memory.js';
+import { startFederation, type Federation } from './federation.js';
+import { memoryRecall } from '../agents/memory/search.js';
 
 /** Quotes leave room above the highest ask, so a learner that moved up a little still fits under the price. */
 const QUOTE_HEADROOM = 1.25;
@@ -46,6 +50,12 @@ export interface Services {
   readonly nwc: NwcService | undefined;
   /** BOLT12 offers over Nostr: the agents' offers answered (service), and paying others' (payer). */
   readonly offers: { readonly service: OfferService; readonly payer: Bolt12Payer };
+  /** The agents' voice (kinds 5000/5250) and the folder of generated audio that /voice/audio/ serves. */
+  readonly voice: AgentVoice;
+  /** The agents' semantic memory (undefined with memory.enabled false). */
+  readonly memory: OpenedMemory | undefined;
+  /** Announcement and peer directory (undefined with federation.enabled false). */
+  readonly federation: Federation | undefined;
   close(): Promise<void>;
 }
 
@@ -81,9 +91,17 @@ export async function startServices(
     escrowSeconds: config.dvm.chainTimeoutSeconds + 3 * config.dvm.jobTimeoutSeconds,
   });
   const wallet = opened.wallet;
-  const personas = config.agents.personasDir ? loadPersonas(config.agents.personasDir) : defaultSwarm();
+  // Kinds 5000/5250 need a voice engine: without one they are skipped (logged), not fatal.
+  const voice = await startAgentVoice(config, (level, m) => o.log(level, m));
+  const personas = withoutMissingKinds(config.agents.personasDir ? loadPersonas(config.agents.personasDir) : defaultSwarm(), voice.missing, (m) => o.log('info', m));
   const llm = createLlmRouter(config.llm, process.env, observe.onLlmRequest ? { onRequest: (e) => observe.onLlmRequest?.(e) } : {});
-  const skills = builtinSkills({ llm, ...(o.relayUrl ? { relayHint: o.relayUrl } : {}) });
+  const memory = config.memory.enabled ? await openMemory(config.memory, config.dataDir, (level, m) => o.log(level, m)) : undefined;
+  const skills = builtinSkills({
+    llm,
+    ...(o.relayUrl ? { relayHint: o.relayUrl } : {}),
+    ...(voice.port ? { voice: voice.port } : {}),
+    ...(memory ? { recall: memoryRecall(memory.store) } : {}),
+  });
   const swarm = new Swarm({
     client,
     keystore,
@@ -93,6 +111,7 @@ export async function startServices(
     heartbeatSeconds: config.agents.heartbeatSeconds,
     network: wallet.network,
     ...(config.agents.nip05Domain ? { nip05Domain: config.agents.nip05Domain } : {}),
+    ...(memory ? { memory: { store: memory.store, recallLimit: config.memory.recallLimit } } : {}),
     onError: (err, where) => o.log('warn', `${where}: ${(err as Error).message ?? String(err)}`),
   });
   // Reputation first: its book is filled from the relay's history before the DVM takes jobs.
@@ -151,6 +170,10 @@ export async function startServices(
   const offers = { service: offerService, payer: new NostrBolt12Payer({ client, wallet }) };
   await swarm.start();
   await dvm.start();
+  // After the agents have announced their handlers (which vouch for this instance).
+  const federation = config.federation.enabled
+    ? await startFederation({ config, client, signer: coordinator, swarm, ...(o.relayUrl ? { relayUrl: o.relayUrl } : {}), log: (level, m) => o.log(level, m) })
+    : undefined;
   return {
     keystore,
     wallet,
@@ -163,13 +186,19 @@ export async function startServices(
     coordinatorPubkey,
     nwc,
     offers,
+    voice,
+    memory,
+    federation,
     async close() {
+      await federation?.close();
       offerService.stop();
       await nwc?.stop();
       await dvm.stop();
       reputation.stop();
       await swarm.stop();
+      await voice.close();
       store.close();
+      await memory?.close();
       await opened.close();
     },
   };

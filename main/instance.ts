@@ -12,6 +12,7 @@ import { startServices, type Services } from './dvm.js';
 import { startWebServer, type WebServer } from '../web/server.js';
 import { readBolt11 } from '../wallet/bolt11.js';
 import { COORDINATOR_NAME, coordinatorProfileTemplate, Zaps } from '../agents/zaps.js';
+import { llmIntentRouter } from '../agents/voice-intents.js';
 import { secretKeySigner } from '../nostr/signer.js';
 import { FEES } from '../wallet/accounts.js';
 import type { RelayStats } from '../web/deps.js';
@@ -99,6 +100,9 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
       relays: () => (relayUrl ? [relayUrl] : config.relays),
       zapDomain: () => config.agents.nip05Domain,
       l402RootKey: services.keystore.secret('l402'),
+      voiceAudio: services.voice.store,
+      // /voice/* on the dashboard's port: the same engines and VAD as the agents' 5000/5250 (main/voice.ts).
+      ...(services.voice.service ? { voice: services.voice.service } : { voiceOff: config.voice.enabled ? 'no engine could be chosen' : 'voice.enabled is false in the config' }),
       log: (level, event, context) => webLog[level](event, context),
       ...(relayUrl ? { relayUrl } : {}),
       ...(relayStats ? { relayStats } : {}),
@@ -117,6 +121,10 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
         coordinatorPubkey: services.coordinatorPubkey,
         readInvoice: readBolt11,
         zaps,
+        ...(services.memory ? { memory: services.memory.store } : {}),
+        ...(services.federation ? { peers: () => services.federation!.directory.peers() } : {}),
+        // Voice commands: the language model when it answers, the rules otherwise (agents/voice-intents.ts).
+        intents: llmIntentRouter(services.llm),
         publish: async (e) => {
           const r = await client.publish(e);
           return { ok: r.ok, message: r.relays.map((a) => a.message).join('; ') };
@@ -128,6 +136,8 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
     await services.close();
     throw err;
   }
+  // 5250 results link to audio on this server: now its URL is known (port 0 picks one at start).
+  services.voice.setBaseUrl(config.web.publicUrl ?? web.url);
   return {
     services,
     web,

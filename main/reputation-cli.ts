@@ -20,6 +20,7 @@ import { JobStore } from '../dvm/jobs/store.js';
 import { Keystore } from '../agents/identity/keystore.js';
 import { StoreQueryClient } from './store-client.js';
 import { AdminError } from './admin-cli.js';
+import { one, parseFlags, type Flags } from './flags.js';
 import type { Config } from './config.js';
 
 export const AGENT_HELP = `Usage: timmy agent <command> [options]
@@ -52,33 +53,6 @@ Options:
   --bolt11 <invoice> --preimage <hex>
                              your own proof of payment (a job paid elsewhere)
   --relay <url>              where to publish (repeatable; default: this instance's relay)`;
-
-interface Flags {
-  readonly positional: string[];
-  readonly values: Map<string, string[]>;
-  readonly bools: Set<string>;
-}
-
-function parseFlags(argv: readonly string[], valued: readonly string[], bools: readonly string[]): Flags {
-  const positional: string[] = [];
-  const values = new Map<string, string[]>();
-  const set = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      const name = a.slice(2);
-      if (bools.includes(name)) set.add(name);
-      else if (valued.includes(name)) {
-        const v = argv[++i];
-        if (v === undefined) throw new AdminError(`${a} needs a value`);
-        values.set(name, [...(values.get(name) ?? []), v]);
-      } else throw new AdminError(`unknown option ${a}`);
-    } else positional.push(a);
-  }
-  return { positional, values, bools: set };
-}
-
-const one = (f: Flags, name: string): string | undefined => f.values.get(name)?.at(-1);
 
 /** A pubkey from npub or hex. */
 const HEX64 = /^[0-9a-fA-F]{64}$/;

@@ -61,6 +61,11 @@ export interface HandlerInfoTemplate {
   readonly latest?: AddressRef;
   readonly next?: AddressRef;
   readonly created_at?: number;
+  /**
+   * Timmy: the pubkey of the instance this agent works for, as `["p", <instance>, "", "instance"]`;
+   * peers believe an instance announcement's agent list only where the agents say so themselves.
+   */
+  readonly instance?: string;
 }
 
 export interface HandlerInfo {
@@ -98,6 +103,10 @@ export function buildHandlerInfo(t: HandlerInfoTemplate): EventTemplate {
   for (const topic of t.topics ?? []) tags.push(['t', topic]);
   if (t.latest) tags.push(refTag('latest', t.latest));
   if (t.next) tags.push(refTag('next', t.next));
+  if (t.instance !== undefined) {
+    if (!/^[0-9a-f]{64}$/.test(t.instance)) throw new Nip89Error('instance must be a hex pubkey');
+    tags.push(['p', t.instance, '', 'instance']);
+  }
   for (const p of t.platforms ?? []) {
     if (!isPlatform(p.platform)) throw new Nip89Error(`unknown platform ${p.platform}`);
     tags.push(p.entity ? [p.platform, p.url, p.entity] : [p.platform, p.url]);

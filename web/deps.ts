@@ -9,7 +9,12 @@ import type { BuiltinWallet } from '../wallet/builtin.js';
 import type { ReputationBook } from '../reputation/book.js';
 import type { ReadOptions } from '../reputation/labels.js';
 import type { WebConfig } from './config.js';
+import type { AudioFiles } from './voice-audio.js';
+import type { IntentRouter } from '../voice/nlu.js';
 import type { Zaps } from '../agents/zaps.js';
+import type { VoiceService } from '../voice/service.js';
+import type { MemoryStore } from '../memory/store.js';
+import type { Peer } from '../dvm/federation/directory.js';
 
 export interface RelayStats {
   readonly connections: number;
@@ -44,6 +49,12 @@ export interface AppDeps {
   readonly readInvoice: ReadOptions['readInvoice'];
   /** The agents' LNURL-pay and zap receipts (web/lnurl.ts); without it those paths answer 404. */
   readonly zaps?: Zaps;
+  /** Peer instances from the federation directory (dvm/federation/); absent with federation off. */
+  readonly peers?: () => readonly Peer[];
+  /** The agents' semantic memory (memory/store.ts); absent with memory.enabled false. */
+  readonly memory?: MemoryStore;
+  /** Voice commands to intents (agents/voice-intents.ts: the LLM, the rules behind it); default the rules. */
+  readonly intents?: IntentRouter;
   /** Publishes through the instance's client (embedded relay first); ok and the relays' messages. */
   publish(e: NostrEvent): Promise<{ ok: boolean; message: string }>;
 }
@@ -88,4 +99,12 @@ export interface WebDeps {
   readonly log?: WebLog;
   /** The root key of L402 macaroons (keystore.secret('l402')); without it the paid endpoints answer 503. */
   readonly l402RootKey?: Uint8Array;
+  /** Generated speech (5250 results) served at /voice/audio/<sha256>.wav (web/voice-audio.ts). */
+  readonly voiceAudio?: AudioFiles;
+  /** Speech in and out (voice/service.ts, web/voice.ts); without it /voice/* answer 503 with `voiceOff` as the reason. */
+  readonly voice?: WebVoice;
+  readonly voiceOff?: string;
 }
+
+/** What the web layer uses of the voice service. */
+export type WebVoice = Pick<VoiceService, 'info' | 'transcribe' | 'speak' | 'stream'>;

@@ -15,6 +15,8 @@ import { isLnurlPath, lnurl } from './lnurl.js';
 import type { WebContext } from './context.js';
 import { registerApi } from './api/index.js';
 import { registerPages } from './pages/index.js';
+import { registerVoice } from './voice.js';
+import { serveVoiceAudio, VOICE_AUDIO_PREFIX } from './voice-audio.js';
 
 export interface WebServer {
   readonly url: string;
@@ -45,6 +47,8 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
   const ctx: WebContext = { deps, auth, live };
   const api = new Router();
   registerApi(api, ctx);
+  // /voice/* (speech in and out) shares the API router; its websocket comes through 'upgrade' below.
+  const voice = registerVoice(api, ctx);
   const pages = new Router();
   registerPages(pages, ctx);
 
@@ -87,8 +91,9 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
         .catch((err: unknown) => sendJson(res, 500, { error: (err as Error).message }));
       return;
     }
+    if (path.startsWith(VOICE_AUDIO_PREFIX)) return void serveVoiceAudio(deps.voiceAudio, req, res, path);
     if (path.startsWith('/assets/') && (req.method === 'GET' || req.method === 'HEAD') && assets.serve(path.slice(8), req, res)) return;
-    const router = path.startsWith('/api/') ? api : pages;
+    const router = path.startsWith('/api/') || path.startsWith('/voice/') ? api : pages;
     router
       .handle(req, res, url)
       .then((handled) => {
@@ -99,6 +104,10 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
         deps.log?.('error', 'http.error', { requestId, path, error: (err as Error).message });
         sendJson(res, 500, { error: `internal error: ${(err as Error).message}` });
       });
+  });
+  // Websockets on the dashboard's port: /voice/stream only.
+  server.on('upgrade', (req, socket, head) => {
+    if (!voice.upgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
   // A slow or idle client must not hold sockets forever; SSE streams are long-lived by design.
   server.headersTimeout = 15_000;
@@ -116,6 +125,7 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
     close: () =>
       new Promise<void>((r) => {
         live.stop();
+        voice.close();
         server.closeAllConnections();
         server.close(() => r());
       }),

@@ -30,12 +30,15 @@ const valid: PersonaInput = {
 describe('personas', () => {
   it('ships a default swarm whose every kind has a built-in skill', () => {
     const swarm = defaultSwarm();
-    assert.deepEqual(swarm.map((p) => p.name).sort(), ['muse', 'precis', 'scout', 'scribe', 'tally']);
+    assert.deepEqual(swarm.map((p) => p.name).sort(), ['echo', 'muse', 'precis', 'scout', 'scribe', 'tally']);
     const kinds = new Set(swarm.flatMap((p) => p.kinds));
-    assert.deepEqual([...kinds].sort(), [5001, 5050, 5300, 5302, 5400]);
+    assert.deepEqual([...kinds].sort(), [5000, 5001, 5050, 5250, 5300, 5302, 5400]);
     const registry = builtinSkills({ llm: { generate: () => Promise.reject(new Error('unused')) } });
+    // 5000 and 5250 have skills only with a voice service (main/dvm.ts skips them otherwise).
+    const unused = () => Promise.reject(new Error('unused'));
+    const withVoice = builtinSkills({ llm: { generate: unused }, voice: { decode: unused, transcribe: unused, speak: unused, audioSink: unused } });
     for (const p of swarm) {
-      assert.deepEqual(skillsFor(p, registry).map((s) => s.kind), p.kinds);
+      assert.deepEqual(skillsFor(p, withVoice).map((s) => s.kind), p.kinds);
       assert.ok(new PriceLearner(p.bidding).config.window >= 1, `${p.name}: bidding parameters the learner accepts`);
     }
     assert.throws(() => skillsFor({ ...swarm[0]!, kinds: [5000] }, registry), (e: unknown) => e instanceof MissingSkillError && /kind 5000/.test(e.message));

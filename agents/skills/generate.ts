@@ -27,12 +27,21 @@ export interface GenerateSkillOptions {
 
 export const promptOf = (job: SkillJob): string => inputTexts(job).join('\n\n').trim();
 
+/** What the agent recalled about this customer, as a paragraph for the system prompt. */
+export function memoryNote(ctx: Pick<SkillContext, 'memories'>): string | undefined {
+  const m = ctx.memories ?? [];
+  if (m.length === 0) return undefined;
+  const lines = m.map((x) => `- (${new Date(x.createdAt * 1000).toISOString().slice(0, 10)}) ${x.text}`);
+  return `What you remember from earlier work for this customer (use it if it helps, e.g. their preferences):\n${lines.join('\n')}`;
+}
+
 export function generateSkill(llm: TextGenerator, o: GenerateSkillOptions = {}): Skill {
   const cap = o.maxTokens ?? 4096;
-  const requestOf = (job: SkillJob): GenerateRequest & { maxTokens: number } => {
+  const requestOf = (job: SkillJob, ctx?: SkillContext): GenerateRequest & { maxTokens: number } => {
     const prompt = promptOf(job);
     if (!prompt) throw new SkillError('nothing to generate from: give a prompt as a text input');
-    const messages: ChatMessage[] = [...(o.system ? [{ role: 'system' as const, content: o.system }] : []), { role: 'user', content: prompt }];
+    const system = [o.system, ctx ? memoryNote(ctx) : undefined].filter((x): x is string => !!x).join('\n\n');
+    const messages: ChatMessage[] = [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: prompt }];
     const model = job.param('model')?.trim();
     const temperature = numberParam(job, ['temperature'], 0, 2);
     const topK = numberParam(job, ['top_k', 'top-k'], 1, 1000);
@@ -62,7 +71,7 @@ export function generateSkill(llm: TextGenerator, o: GenerateSkillOptions = {}):
       return Math.max(1, Math.ceil((promptOf(job).length / 4 + maxTokens) / 1000));
     },
     async run(job: SkillJob, ctx: SkillContext): Promise<SkillOutput> {
-      const req = requestOf(job);
+      const req = requestOf(job, ctx);
       ctx.progress('asking the language model');
       const out = await llm.generate(req, ctx.signal);
       if (!out.text.trim()) throw new SkillError(`the language model (${out.provider}) returned an empty answer`);

@@ -23,6 +23,12 @@ export interface SearchSkillOptions {
   relayHint?: string;
   defaultResults?: number;
   maxResults?: number;
+  /**
+   * Semantic recall over the agents' memories (agents/memory/): the ids of the events behind the
+   * memories that best match the query, best first, private (encrypted) jobs left out. Finds what
+   * the relay's word search cannot (paraphrases, synonyms); its events come after the word matches.
+   */
+  recall?: (query: string, limit: number, signal: AbortSignal) => Promise<readonly string[]>;
 }
 
 const MAX_TIME = 2 ** 40;
@@ -49,6 +55,18 @@ export function rankByMatch(q: SearchQuery, events: readonly NostrEvent[]): Nost
   return scored.map((x) => x.e);
 }
 
+/** The events behind recalled memories that the job's filter allows (authors, since, until), not already found. */
+async function recalled(recall: NonNullable<SearchSkillOptions['recall']>, text: string, limit: number, filter: Filter, have: readonly NostrEvent[], ctx: SkillContext): Promise<NostrEvent[]> {
+  const seen = new Set(have.map((e) => e.id));
+  const ids = (await recall(text, limit, ctx.signal)).filter((id) => !seen.has(id));
+  if (ids.length === 0) return [];
+  const events = await queryEvents(ctx, [{ ids: [...new Set(ids)] }]);
+  const rank = new Map(ids.map((id, i) => [id, i]));
+  return events
+    .filter((e) => (!filter.authors || filter.authors.includes(e.pubkey)) && (filter.since === undefined || e.created_at >= filter.since) && (filter.until === undefined || e.created_at <= filter.until))
+    .sort((a, b) => rank.get(a.id)! - rank.get(b.id)!);
+}
+
 export function searchSkill(o: SearchSkillOptions = {}): Skill {
   const kinds = [...(o.kinds ?? [1, 30023])];
   const maxResults = o.maxResults ?? 500;
@@ -72,8 +90,9 @@ export function searchSkill(o: SearchSkillOptions = {}): Skill {
       const until = intParam(job, 'until', 0, MAX_TIME);
       if (since !== undefined) filter.since = since;
       if (until !== undefined) filter.until = until;
-      const found = await queryEvents(ctx, [filter]);
-      return { content: tagListContent(rankByMatch(q, found).slice(0, limit), o.relayHint) };
+      const found = rankByMatch(q, await queryEvents(ctx, [filter]));
+      if (o.recall && found.length < limit) found.push(...(await recalled(o.recall, text, limit, filter, found, ctx)));
+      return { content: tagListContent(found.slice(0, limit), o.relayHint) };
     },
   };
 }

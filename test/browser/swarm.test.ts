@@ -148,15 +148,16 @@ describe('swarm graph in a browser', () => {
     const ctx = await contextWith(browser);
     const page = await ctx.newPage();
     await page.goto(`${url}/swarm/graph`);
+    // The default swarm: six agents (echo, the voice agent, only where a voice engine serves).
     const agents = t.inst.services!.swarm.agents;
-    assert.equal(agents.length, 5);
-    await waitForNodes(page, 6);
+    assert.ok(agents.length >= 5, `${agents.length} agents`);
+    await waitForNodes(page, agents.length + 1);
     const g = await graphData(page);
     assert.deepEqual(
       g.nodes.filter((n) => n.type === 'agent').map((n) => n.label).sort(),
       agents.map((a) => a.persona.displayName).sort(),
     );
-    assert.equal(await page.locator('#graph-nodes tbody tr[data-node-type="agent"]').count(), 5);
+    assert.equal(await page.locator('#graph-nodes tbody tr[data-node-type="agent"]').count(), agents.length);
     await page.getByText('live', { exact: true }).waitFor();
 
     // A free job (kind 5400, counting events) from a new customer: a node and a job edge appear.

@@ -11,9 +11,10 @@ import { ROOT } from './cli.js';
 export const CHROMIUM = process.env.TIMMY_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = process.env.TIMMY_ARTIFACTS ?? join(ROOT, 'test-artifacts');
 
-export async function launchBrowser(): Promise<Browser> {
+/** `args`: extra Chromium switches (e.g. the fake microphone of test/browser/voice.test.ts). */
+export async function launchBrowser(o: { args?: readonly string[] } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); npm test does it when run as root`);
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...(o.args ?? [])] });
 }
 
 export interface Signer {

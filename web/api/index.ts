@@ -10,6 +10,9 @@ import { registerWithdrawalsApi } from './withdrawals.js';
 import { registerPaidApi } from './paid.js';
 import { registerRelayApi } from './relay.js';
 import { registerSwarmApi } from '../pages/swarm.js';
+import { registerVoiceApi } from './voice.js';
+import { registerMemoryApi } from './memory.js';
+import { registerPeersApi } from './peers.js';
 
 export function registerApi(r: Router, ctx: WebContext): void {
   const { auth, live, deps } = ctx;
@@ -55,6 +58,9 @@ export function registerApi(r: Router, ctx: WebContext): void {
   registerPaidApi(r, ctx);
   registerRelayApi(r, ctx);
   registerSwarmApi(r, ctx);
+  registerVoiceApi(r, ctx);
+  registerMemoryApi(r, ctx);
+  registerPeersApi(r, ctx);
 }
 
 export const escrowHeld = (balances: readonly { account: string; balanceMsat: number }[]): number =>

@@ -9,6 +9,7 @@ import { registerSubmitPage } from './submit.js';
 import { registerWalletPage } from './wallet.js';
 import { registerRelayPage } from './relay.js';
 import { registerSwarmPage } from './swarm.js';
+import { registerPeersPage } from './peers.js';
 
 export function registerPages(r: Router, ctx: WebContext): void {
   registerOverview(r, ctx);
@@ -18,4 +19,5 @@ export function registerPages(r: Router, ctx: WebContext): void {
   registerWalletPage(r, ctx);
   registerRelayPage(r, ctx);
   registerSwarmPage(r, ctx);
+  registerPeersPage(r, ctx);
 }

@@ -22,7 +22,15 @@ const NAV: readonly (readonly [string, string, boolean])[] = [
   ['/wallet', 'Wallet', true],
   ['/relay', 'Relay', false],
   ['/swarm/graph', 'Swarm graph', false],
+  ['/peers', 'Peers', false],
 ];
+
+// The microphone (web/static/voice.js): hidden until GET /voice/info says speech-to-text works, and
+// only for a signed-in user (transcribing needs one).
+const VOICE_CONTROLS = html`<div class="voice" id="voice-controls">
+    <button type="button" id="voice-button" hidden aria-pressed="false" aria-label="Voice command" title="Speak a command (click again to stop)"><svg width="14" height="14" viewBox="0 0 24 24" aria-hidden="true" fill="currentColor"><path d="M12 15a3 3 0 0 0 3-3V6a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V22h2v-3.1a7 7 0 0 0 6-6.9z"/></svg> Voice</button>
+    <p id="voice-panel" hidden aria-live="polite"><span id="voice-transcript"></span> <span id="voice-answer"></span></p>
+  </div>`;
 
 export const shortNpub = (pubkey: string): string => {
   const n = npubEncode(pubkey);
@@ -51,6 +59,7 @@ export function page(o: PageOptions): string {
 <link rel="stylesheet" href="/assets/app.css">
 <script src="/assets/htmx.min.js" defer></script>
 <script src="/assets/app.js" defer></script>
+${u ? html`<script src="/assets/voice.js" defer></script>` : ''}
 ${(o.scripts ?? []).map((s) => html`<script src="/assets/${s}" defer></script>`)}
 </head>
 <body>
@@ -58,6 +67,7 @@ ${(o.scripts ?? []).map((s) => html`<script src="/assets/${s}" defer></script>`)
 <header>
   <a class="brand" href="/">Timmy</a>
   <nav aria-label="Main"><ul>${nav}</ul></nav>
+  ${u ? VOICE_CONTROLS : ''}
   <div class="account">${account}</div>
 </header>
 <main id="main" tabindex="-1">

@@ -1,0 +1,19 @@
+// The `federation` section of the instance config (docs/federation.md): how this instance
+// announces itself, finds peers, and whom it lets bid in its auctions.
+import { z } from 'zod';
+
+export const federationConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('announce this instance (kind 31280) and keep a directory of peer instances'),
+    relays: z
+      .array(z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL'))
+      .default([])
+      .describe('relays where instances meet (announcements, shared auctions); empty = the top-level `relays` (and the embedded relay)'),
+    name: z.string().max(200).optional().describe('the name other instances see (default: the relay name)'),
+    announceSeconds: z.number().int().min(10).default(600).describe('how often the announcement is refreshed; it expires after three times this'),
+    auctions: z.enum(['closed', 'peers', 'open']).default('closed').describe('who may bid in our auctions: our agents only, also agents of announced peers, or any agent whose score is at least minScore'),
+    minScore: z.number().min(0).max(1).default(0.5).describe('with auctions "open": the least reputation score of an outside agent'),
+  })
+  .strict();
+
+export type FederationConfig = z.infer<typeof federationConfigSchema>;
