@@ -6,9 +6,9 @@
 //                                               in proportion. Added on its own, the best keyword hit
 //                                               got the full share whatever it meant, and lifted the
 //                                               decoys that share a query's words but not its sense:
-//                                               on bench/data/memory, nDCG@10 0.190 added vs 0.215
+//                                               on bench/data/memory, nDCG@10 0.190 added vs 0.216
 //                                               as a boost; on the queries anchored on a name 0.633
-//                                               vs 0.664 (vector alone: 0.639).
+//                                               vs 0.653 (vector alone: 0.639).
 //       + w.recency * 0.5^(ageDays/halfLife)    exponential decay from created_at (a memory's age,
 //                                               not its last use: recall must not feed on itself)
 //       + w.importance * importance             the writer's 0..1 judgement
