@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { selectEngines } from '../voice/select.js';
 import { VoiceService, type VoiceInfo } from '../voice/service.js';
 import { loadConfig } from './config.js';
-import { closeUnchosen, neuralEngines } from './voice-engines.js';
+import { closeUnchosen, hardwareTier, neuralEngines } from './voice-engines.js';
 
 export const VOICE_HELP: Record<string, string> = {
   main: `Usage: timmy voice <command> [options]
@@ -69,8 +69,12 @@ export async function voiceCommand(argv: string[], out: (line: string) => void =
   const service = new VoiceService(engines, { language: config.voice.language, maxBytes: config.voice.maxUploadBytes });
   try {
     const info = service.info();
-    if (values.json) out(JSON.stringify({ ...info, enabled: config.voice.enabled }, null, 2));
-    else for (const l of formatInfo(info, config.voice.enabled)) out(l);
+    const hw = hardwareTier();
+    if (values.json) out(JSON.stringify({ ...info, enabled: config.voice.enabled, hardware: hw }, null, 2));
+    else {
+      for (const l of formatInfo(info, config.voice.enabled)) out(l);
+      out(`hardware: ${hw.cores} cores, ${hw.memGiB} GiB: ${hw.tier} tier; installed models are preferred in this order: ${hw.preference.join(', ')}`);
+    }
   } finally {
     await service.close();
   }

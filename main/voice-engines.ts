@@ -4,6 +4,7 @@
 // still yields an engine, one whose info() says `available: false` and why, so `timmy voice info`
 // shows what to fix; selectEngines then passes over it. Order is the catalog's (best first).
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { VoiceError, type Audio, type EngineInfo, type SttEngine, type Transcript, type TtsEngine } from '../voice/engine.js';
 import { KokoroEngine, kokoroVoiceLanguage } from '../voice/kokoro/engine.js';
@@ -71,8 +72,37 @@ async function openModel(m: CatalogModel, dir: string): Promise<SttEngine | TtsE
   }
 }
 
-/** The catalog's speech models (whisper, moonshine: stt; piper, kokoro: tts), best first. */
+/** The catalog's speech models (whisper, moonshine: stt; piper, kokoro: tts), in catalog order. */
 export const SPEECH_MODELS: readonly CatalogModel[] = CATALOG.filter((m) => ['whisper', 'moonshine', 'piper', 'kokoro'].includes(m.engine));
+
+export interface HardwareTier {
+  /** small: under 4 cores or 6 GiB (a Raspberry Pi, a small VPS); desktop otherwise. */
+  readonly tier: 'small' | 'desktop';
+  readonly cores: number;
+  readonly memGiB: number;
+  /** Model ids in the order they are preferred on this tier (best first). */
+  readonly preference: readonly string[];
+}
+
+/**
+ * Which installed models to prefer on this machine. Small machines take the models whose cost
+ * follows the audio (Moonshine's encoder) or the lighter voice (Piper) first; desktops the more
+ * accurate Whisper base and Kokoro. Engines not installed are passed over either way.
+ */
+export function hardwareTier(cores = os.availableParallelism(), memBytes = os.totalmem()): HardwareTier {
+  const memGiB = Math.round((memBytes / 2 ** 30) * 10) / 10;
+  const tier = cores < 4 || memGiB < 6 ? 'small' : 'desktop';
+  const preference =
+    tier === 'small'
+      ? ['moonshine-tiny', 'whisper-tiny', 'whisper-base', 'piper-en_US-lessac-medium', 'kokoro-82m']
+      : ['whisper-base', 'moonshine-tiny', 'whisper-tiny', 'kokoro-82m', 'piper-en_US-lessac-medium'];
+  return { tier, cores, memGiB, preference };
+}
+
+const byPreference = (t: HardwareTier) => (a: CatalogModel, b: CatalogModel): number => {
+  const rank = (m: CatalogModel) => (t.preference.includes(m.id) ? t.preference.indexOf(m.id) : t.preference.length);
+  return rank(a) - rank(b);
+};
 
 /** One model directory as an engine; never throws: a model that does not open is an unavailable engine saying why. */
 export async function openSpeechModel(m: CatalogModel, dir: string): Promise<SttEngine | TtsEngine> {
@@ -84,12 +114,12 @@ export async function openSpeechModel(m: CatalogModel, dir: string): Promise<Stt
 }
 
 /**
- * Opens the neural engines whose model directories exist under `modelsDir`, STT and TTS in catalog
- * order. Never throws for a bad model: it becomes an unavailable engine with the error as detail.
+ * Opens the neural engines whose model directories exist under `modelsDir`, STT and TTS in the
+ * order this machine's hardware tier prefers (hardwareTier). Never throws for a bad model: it becomes an unavailable engine with the error as detail.
  */
-export async function neuralEngines(modelsDir: string, log?: VoiceLog): Promise<NeuralEngines> {
+export async function neuralEngines(modelsDir: string, log?: VoiceLog, tier: HardwareTier = hardwareTier()): Promise<NeuralEngines> {
   const out: NeuralEngines = { stt: [], tts: [] };
-  for (const m of SPEECH_MODELS) {
+  for (const m of [...SPEECH_MODELS].sort(byPreference(tier))) {
     const dir = join(modelsDir, m.id);
     if (!existsSync(dir)) continue;
     const engine = await openSpeechModel(m, dir);

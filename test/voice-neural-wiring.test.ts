@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../main/config.js';
 import { startAgentVoice } from '../main/voice.js';
-import { neuralEngines, warmUpTts } from '../main/voice-engines.js';
+import { hardwareTier, neuralEngines, warmUpTts } from '../main/voice-engines.js';
 import type { Audio } from '../voice/engine.js';
 import { FliteEngine } from '../voice/engines/flite.js';
 import { onPath } from '../voice/proc.js';
@@ -104,10 +104,11 @@ describe('neural engines from <dataDir>/models', () => {
   });
 
   it('neuralEngines opens what is complete, keeps what is not, and skips missing directories', { timeout: 120_000 }, async () => {
-    const n = await neuralEngines(join(data, 'models'));
-    assert.deepEqual(n.stt.map((e) => e.id), ['whisper-tiny', 'moonshine-tiny']);
+    // A small machine's order: the lighter models first (hardwareTier).
+    const n = await neuralEngines(join(data, 'models'), undefined, hardwareTier(2, 4 * 2 ** 30));
+    assert.deepEqual(n.stt.map((e) => e.id), ['moonshine-tiny', 'whisper-tiny']);
     assert.deepEqual(n.tts.map((e) => e.id), [PIPER, 'kokoro-82m']);
-    const whisper = n.stt[0]!;
+    const whisper = n.stt[1]!;
     assert.equal((await whisper.transcribe(tone(2), { language: 'en' })).text, NEURAL_TEST_TEXT);
     await assert.rejects(n.tts[1]!.synthesize('hello'), /kokoro-82m is not available/);
     await warmUpTts(n.tts[0]); // a Piper voice: resolves once the phonemizer is warm
