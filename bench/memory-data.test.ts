@@ -4,29 +4,9 @@
 // matching of meaning and not of spelling. The figure is printed for bench/data/memory/README.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT } from './lib/paths.js';
+import { readCollection, type Doc, type Query } from './lib/memory-data.js';
 
-interface Doc {
-  id: string;
-  text: string;
-  topic: string;
-}
-interface Query {
-  id: string;
-  text: string;
-  relevant: Record<string, number>;
-  /** paraphrase: no content word in common with its grade-2 memories; anchored: one name or rare term in common. */
-  style: 'paraphrase' | 'anchored';
-}
 
-const DIR = join(ROOT, 'bench', 'data', 'memory');
-const lines = (file: string): unknown[] =>
-  readFileSync(join(DIR, file), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as unknown);
 
 // Function words only: what is left of a query is what it is about.
 const STOP = new Set(
@@ -74,8 +54,8 @@ function lexicalOverlap(docs: readonly Doc[], queries: readonly Query[]): { mean
   return { mean: s / Math.max(1, perQuery.size), perQuery };
 }
 
-const docs = lines('docs.jsonl') as Doc[];
-const queries = lines('queries.jsonl') as Query[];
+const docs = readCollection<Doc>('docs.jsonl');
+const queries = readCollection<Query>('queries.jsonl');
 
 test('memory collection: at least 200 documents with unique ids, text and a topic', () => {
   assert.ok(docs.length >= 200, `${docs.length} docs`);

@@ -19,7 +19,7 @@
 //    Random vectors in 384 dims are nearly equidistant: the hardest case for a quantised shortlist.
 // Prints progress lines, then a markdown report; the raw figures go to bench/results/memory-<date>.json
 // (`--json` prints them on stdout instead of the markdown, progress going to stderr).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,7 +28,9 @@ import { hashingEmbedder } from '../memory/embedders/hashing.js';
 import { defaultEmbedder } from '../memory/embedders/ngram.js';
 import { MemoryStore } from '../memory/store.js';
 import { machineInfo } from './lib/report.js';
-import { RESULTS_DIR, ROOT } from './lib/paths.js';
+import { RESULTS_DIR } from './lib/paths.js';
+import { readCollection, type Doc, type Query } from './lib/memory-data.js';
+import { rng } from './lib/events.js';
 import { installCleanup, isInterrupted, registerTempDir, removeTempDir } from './lib/proc.js';
 import { fmtInt, fmtMs, mean, percentile } from './lib/util.js';
 
@@ -106,25 +108,7 @@ function log(msg: string): void {
 
 // ---- the collection and the measures ----
 
-interface Doc {
-  id: string;
-  text: string;
-  topic: string;
-}
-interface Query {
-  id: string;
-  text: string;
-  relevant: Record<string, number>;
-  /** paraphrase: no content word shared with the relevant memories; anchored: one name or rare term shared. */
-  style?: string;
-}
 
-function readJsonl<T>(file: string): T[] {
-  return readFileSync(join(ROOT, 'bench', 'data', 'memory', file), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as T);
-}
 
 /** nDCG@k with graded gains (2^rel - 1) / log2(i + 2), i the 0-based rank; the ideal ranks the judged docs by grade. */
 function ndcgAt(ranked: readonly string[], relevant: Readonly<Record<string, number>>, k: number): number {
@@ -241,17 +225,6 @@ function byStyle(perQuery: QualityResult['perQuery']): QualityResult['byStyle'] 
 
 // ---- 2. speed ----
 
-/** mulberry32: the same rows and queries from run to run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A unit vector uniform on the sphere: normal coordinates (Box-Muller), then normalised. */
 function randomUnit(dims: number, next: () => number): Float32Array {
@@ -484,8 +457,8 @@ async function main(): Promise<void> {
   const load = [loadavg()[0]!];
   const work = mkdtempSync(join(tmpdir(), 'timmy-bench-memory-'));
   registerTempDir(work);
-  const docs = readJsonl<Doc>('docs.jsonl');
-  const queries = readJsonl<Query>('queries.jsonl');
+  const docs = readCollection<Doc>('docs.jsonl');
+  const queries = readCollection<Query>('queries.jsonl');
   log(`collection: ${docs.length} memories, ${queries.length} queries; work dir ${work}`);
   try {
     const q = plan.only === 'speed' ? [] : await quality(docs, queries, work);

@@ -72,3 +72,16 @@ export class VoiceError extends Error {
     super(message);
   }
 }
+
+/** The chunks of a synthesis stream as one Audio (what synthesize() returns for streaming engines). */
+export async function collectAudio(stream: AsyncIterable<Audio>, sampleRate: number): Promise<Audio> {
+  const parts: Float32Array[] = [];
+  for await (const a of stream) parts.push(a.samples);
+  const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    samples.set(p, at);
+    at += p.length;
+  }
+  return { sampleRate, samples };
+}

@@ -8,7 +8,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { VoiceError, type Audio, type EngineInfo, type SynthesizeOptions, type TtsEngine } from '../engine.js';
+import { collectAudio, VoiceError, type Audio, type EngineInfo, type SynthesizeOptions, type TtsEngine } from '../engine.js';
 import { hasSpeech, phonemizeSentence, splitSentences } from '../phonemes.js';
 
 type Ort = typeof import('onnxruntime-node');
@@ -204,15 +204,7 @@ export class KokoroEngine implements TtsEngine {
   }
 
   async synthesize(text: string, opts: KokoroSynthesizeOptions = {}): Promise<Audio> {
-    const parts: Float32Array[] = [];
-    for await (const a of this.synthesizeStream(text, opts)) parts.push(a.samples);
-    const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      samples.set(p, at);
-      at += p.length;
-    }
-    return { sampleRate: KOKORO_SAMPLE_RATE, samples };
+    return collectAudio(this.synthesizeStream(text, opts), KOKORO_SAMPLE_RATE);
   }
 
   /**

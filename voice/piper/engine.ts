@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { VoiceError, type Audio, type EngineInfo, type SynthesizeOptions, type TtsEngine } from '../engine.js';
+import { collectAudio, VoiceError, type Audio, type EngineInfo, type SynthesizeOptions, type TtsEngine } from '../engine.js';
 import { espeakVoice, espeakVoiceName, hasSpeech, phonemizeSentence, splitSentences } from '../phonemes.js';
 import { parsePiperConfig, piperLanguage, type PiperConfig } from './config.js';
 import { phonemesToIds } from './ids.js';
@@ -160,15 +160,7 @@ export class PiperEngine implements TtsEngine {
   }
 
   async synthesize(text: string, opts: PiperSynthesizeOptions = {}): Promise<Audio> {
-    const parts: Float32Array[] = [];
-    for await (const a of this.synthesizeStream(text, opts)) parts.push(a.samples);
-    const samples = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      samples.set(p, at);
-      at += p.length;
-    }
-    return { sampleRate: this.sampleRate, samples };
+    return collectAudio(this.synthesizeStream(text, opts), this.sampleRate);
   }
 
   /**
