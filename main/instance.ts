@@ -13,6 +13,7 @@ import { startWebServer, type WebServer } from '../web/server.js';
 import { readBolt11 } from '../wallet/bolt11.js';
 import { COORDINATOR_NAME, coordinatorProfileTemplate, Zaps } from '../agents/zaps.js';
 import { llmIntentRouter } from '../agents/voice-intents.js';
+import { startReplication } from './replication.js';
 import { secretKeySigner } from '../nostr/signer.js';
 import { FEES } from '../wallet/accounts.js';
 import type { RelayStats } from '../web/deps.js';
@@ -138,11 +139,13 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
   }
   // 5250 results link to audio on this server: now its URL is known (port 0 picks one at start).
   services.voice.setBaseUrl(config.web.publicUrl ?? web.url);
+  const replicator = relay && services.federation && config.federation.replicate.enabled ? startReplication(config, relay, services.federation, moduleLog(up.logger, 'federation')) : undefined;
   return {
     services,
     web,
     listeners: [`dashboard on ${web.url}`, `agents: ${services.swarm.agents.map((a) => a.name).join(', ')}`],
     async close() {
+      await replicator?.stop();
       await web.close();
       zaps.stop();
       up.metrics.close();

@@ -13,6 +13,13 @@ export const federationConfigSchema = z
     announceSeconds: z.number().int().min(10).default(600).describe('how often the announcement is refreshed; it expires after three times this'),
     auctions: z.enum(['closed', 'peers', 'open']).default('closed').describe('who may bid in our auctions: our agents only, also agents of announced peers, or any agent whose score is at least minScore'),
     minScore: z.number().min(0).max(1).default(0.5).describe('with auctions "open": the least reputation score of an outside agent'),
+    replicate: z
+      .object({
+        enabled: z.boolean().default(true).describe('pull the events federation needs (profiles, labels, auctions, announcements, handlers, deletions) from the relays peers announce: a NIP-77 sync now and then, live in between'),
+        intervalSeconds: z.number().int().min(10).default(300).describe('how often each peer relay is synced again'),
+      })
+      .strict()
+      .default({ enabled: true, intervalSeconds: 300 }),
   })
   .strict();
 

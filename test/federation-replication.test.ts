@@ -1,0 +1,39 @@
+// Replication between instances' embedded relays: events federation needs, written on each side
+// only (a partition: neither relay has the other's), meet after the pull syncs (NIP-77) that each
+// instance runs against the relays its peer announces; new ones then arrive live.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestInstance, until } from './support/dvm.js';
+import { startTestRelay, Keys, now } from './support/relay.js';
+import type { NostrEvent } from '../nostr/nip01.js';
+
+describe('replication between instances', { timeout: 180_000 }, () => {
+  it('converges after a partition and streams new events', async () => {
+    const shared = await startTestRelay();
+    const a = await startTestInstance({ relays: [shared.url], federation: { name: 'alpha' } });
+    const b = await startTestInstance({ relays: [shared.url], federation: { name: 'beta' } });
+    try {
+      const rater = new Keys();
+      const label = (subject: string, i: number): NostrEvent =>
+        rater.sign({ kind: 1985, created_at: now() - 100 + i, content: '', tags: [['L', 'ai.timmy.job'], ['l', 'delivered', 'ai.timmy.job'], ['p', subject]] });
+      const agentA = a.inst.services!.swarm.agents[0]!.pubkey;
+      const agentB = b.inst.services!.swarm.agents[0]!.pubkey;
+      // Written on one side only, in-process: the other relay (and the shared one) never saw them.
+      const onA = [label(agentA, 1), label(agentA, 2)];
+      const onB = [label(agentB, 3), label(agentB, 4), label(agentB, 5)];
+      for (const e of onA) assert.ok((await a.inst.relay!.publish(e)).ok);
+      for (const e of onB) assert.ok((await b.inst.relay!.publish(e)).ok);
+      const has = async (t: typeof a, ids: string[]) => (await t.inst.relay!.records({ ids })).records.length === ids.length;
+      await until('A has B’s labels', async () => ((await has(a, onB.map((e) => e.id))) ? true : undefined), 60_000);
+      await until('B has A’s labels', async () => ((await has(b, onA.map((e) => e.id))) ? true : undefined), 60_000);
+      // Live: a new label on B reaches A without waiting for the next sync round.
+      const fresh = label(agentB, 50);
+      assert.ok((await b.inst.relay!.publish({ ...fresh })).ok);
+      await until('A has the new label', async () => ((await has(a, [fresh.id])) ? true : undefined), 30_000);
+    } finally {
+      await b.close();
+      await a.close();
+      await shared.stop();
+    }
+  });
+});
