@@ -3,7 +3,7 @@
 // instance runs against the relays its peer announces; new ones then arrive live.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestInstance, until } from './support/dvm.js';
+import { Customer, startTestInstance, until } from './support/dvm.js';
 import { startTestRelay, Keys, now } from './support/relay.js';
 import type { NostrEvent } from '../nostr/nip01.js';
 
@@ -30,6 +30,23 @@ describe('replication between instances', { timeout: 180_000 }, () => {
       const fresh = label(agentB, 50);
       assert.ok((await b.inst.relay!.publish({ ...fresh })).ok);
       await until('A has the new label', async () => ((await has(a, [fresh.id])) ? true : undefined), 30_000);
+
+      // Reputation across instances: a job on B leaves B's coordinator's label about B's agent;
+      // A computes the same score for that agent as B does.
+      const c = new Customer(b.inst.relayUrl!);
+      try {
+        const req = await c.request({ kind: 5400, tags: [['i', JSON.stringify({ kinds: [1] }), 'text']] });
+        await until('result on B', () => c.results(req.id)[0], 30_000);
+      } finally {
+        await c.close();
+      }
+      const worker = await until('B labelled its agent', async () => (await b.inst.relay!.records({ kinds: [1985], authors: [b.inst.services!.coordinatorPubkey] })).records[0]);
+      assert.ok(worker);
+      const scored = b.inst.services!.swarm.agents.map((x) => x.pubkey).filter((pk) => b.inst.services!.reputation.book.report(pk).counts.labels > 0);
+      assert.ok(scored.length > 0, 'B counted its own label');
+      for (const pk of scored) {
+        await until('A’s score equals B’s', () => (Math.abs(a.inst.services!.reputation.book.score(pk) - b.inst.services!.reputation.book.score(pk)) < 1e-9 ? true : undefined), 30_000);
+      }
     } finally {
       await b.close();
       await a.close();
