@@ -13,6 +13,10 @@ export const federationConfigSchema = z
     announceSeconds: z.number().int().min(10).default(600).describe('how often the announcement is refreshed; it expires after three times this'),
     auctions: z.enum(['closed', 'peers', 'open']).default('closed').describe('who may bid in our auctions: our agents only, also agents of announced peers, or any agent whose score is at least minScore'),
     minScore: z.number().min(0).max(1).default(0.5).describe('with auctions "open": the least reputation score of an outside agent'),
+    bidOnPeers: z
+      .boolean()
+      .default(false)
+      .describe('our agents also bid in the auctions of peer instances that admit them (auctions "peers", or "open" when our score meets theirs), for free jobs, and do the work they win'),
   })
   .strict();
 
