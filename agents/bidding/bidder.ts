@@ -174,7 +174,9 @@ export class Bidder {
       const result = await Promise.race([resultArrived, timeout]);
       if (result === undefined) return { auctionId: open.id, price, commitId, revealId };
       const won = result.ranking[0]?.commitId === commitId;
-      this.learner.recordAuction(won);
+      // A coordinator that did not consider our bid (it admits only some bidders: a peer instance's,
+      // docs/federation.md) says nothing about our price: the learner does not count it.
+      if (result.commitments.includes(commitId)) this.learner.recordAuction(won);
       return { auctionId: open.id, price, commitId, revealId, result, won };
     } finally {
       done.abort();
