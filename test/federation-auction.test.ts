@@ -4,6 +4,7 @@
 // delivered. A rogue peer (announced, its agent vouching for it) that commits and never reveals
 // cannot stall the auction; when it wins and never delivers, or delivers an invalid result, A
 // labels it failed and reassigns the job. B keeps its auctions closed: outside bids are ignored.
+// D's auctions are open to any agent with a score of at least 0.05: C's agent bids there too.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -93,11 +94,13 @@ async function labels(client: WsClient, coordinator: string, job: string): Promi
 describe('cross-instance auctions (free jobs)', { timeout: 240_000 }, () => {
   it('an outside agent wins and delivers; rogue bidders are voided, failed and ignored', async () => {
     const shared = await startTestRelay();
-    const dirs = [personas(1_000_000), personas(1_000_000), personas(300)];
+    const dirs = [personas(1_000_000), personas(1_000_000), personas(300), personas(1_000_000)];
     const windows = { commitMs: 500, revealMs: 500 };
     const a = await startTestInstance({ relays: [shared.url], agents: { personasDir: dirs[0] }, federation: { name: 'alpha', auctions: 'peers' }, dvm: { jobTimeoutSeconds: 4, auction: windows } });
     const b = await startTestInstance({ relays: [shared.url], agents: { personasDir: dirs[1] }, federation: { name: 'beta' }, dvm: { jobTimeoutSeconds: 4, auction: windows } });
     const c = await startTestInstance({ relays: [shared.url], agents: { personasDir: dirs[2] }, federation: { name: 'gamma', bidOnPeers: true }, dvm: { auction: windows } });
+    // D opens its auctions to anyone with a score of 0.05 (an unlabelled agent scores about 0.09).
+    const d = await startTestInstance({ relays: [shared.url], agents: { personasDir: dirs[3] }, federation: { name: 'delta', auctions: 'open', minScore: 0.05 }, dvm: { jobTimeoutSeconds: 4, auction: windows } });
     const rogue = await startRogue(shared.url);
     const customer = new Customer(shared.url);
     const watcher = new WsClient(shared.url);
@@ -107,6 +110,7 @@ describe('cross-instance auctions (free jobs)', { timeout: 240_000 }, () => {
       await until('A sees C and the rogue', () => (dir(a).instanceOf(agentOf(c)) && dir(a).instanceOf(rogue.agent.pk) ? true : undefined), 30_000);
       await until('C sees A', () => (dir(c).get(coordinatorOf(a))?.announcement.auctions === 'peers' ? true : undefined), 30_000);
       await until('B sees the rogue', () => (dir(b).instanceOf(rogue.agent.pk) ? true : undefined), 30_000);
+      await until('C sees D open', () => (dir(c).get(coordinatorOf(d))?.announcement.minScore === 0.05 ? true : undefined), 30_000);
       const filters = JSON.stringify([{ kinds: [1] }]);
       const ask = (to: TestInstance) => customer.request({ kind: COUNT, tags: [['i', filters, 'text'], ['p', agentOf(to)]] });
 
@@ -164,13 +168,21 @@ describe('cross-instance auctions (free jobs)', { timeout: 240_000 }, () => {
       assert.ok(check4.ok, check4.problems.join('; '));
       assert.ok(check4.unlisted.length > 0, 'the rogue\'s ignored bids are on the relay, unlisted');
 
-      for (const t of [a, b, c]) await checkBooks(t);
+      // 5. D's auctions are open to scores >= 0.05: C's agent (score about 0.1) bids and wins.
+      rogue.mode = 'off';
+      const r5 = await ask(d);
+      const j5 = await untilState(d.jobs, r5.id, ['delivered', 'failed'], 30_000);
+      assert.equal(j5.state, 'delivered', JSON.stringify(d.jobs.transitions(r5.id)));
+      assert.equal(j5.agent, agentOf(c));
+      assert.equal((await until('the customer has D\'s result', () => customer.results(r5.id)[0], 10_000)).pubkey, agentOf(c));
+
+      for (const t of [a, b, c, d]) await checkBooks(t);
     } finally {
       rogue.mode = 'off';
       await watcher.close();
       await customer.close();
       await rogue.close();
-      for (const t of [c, b, a]) await t.close();
+      for (const t of [d, c, b, a]) await t.close();
       await shared.stop();
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
