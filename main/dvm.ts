@@ -1,6 +1,7 @@
 // Wires the agents, the wallet, the auction coordinator and the DVM together (composition root).
 import { join } from 'node:path';
 import type { NostrClient } from '../nostr/client.js';
+import type { NostrEvent } from '../nostr/nip01.js';
 import { WsClient } from '../nostr/ws-client.js';
 import { secretKeySigner } from '../nostr/signer.js';
 import { getPublicKey } from '../nostr/verify.js';
@@ -109,7 +110,7 @@ export async function startServices(
   // after the DVM; until then no outside agent is admitted and ours bid only here.
   let federation: Federation | undefined;
   const book = new ReputationBook({ params: scoreParams(config.reputation), readInvoice: readBolt11 });
-  const publishElsewhere = async (relays: readonly string[], e: Parameters<NostrClient['publish']>[0]): Promise<void> => {
+  const publishElsewhere = async (relays: readonly string[], e: NostrEvent): Promise<void> => {
     const other = new WsClient(relays, { publishTimeoutMs: 5000 });
     try {
       await other.publish(e);

@@ -124,6 +124,8 @@ describe('cross-instance auctions (free jobs)', { timeout: 240_000 }, () => {
       assert.equal(res1.pubkey, agentOf(c), 'the result is signed by C\'s agent');
       assert.equal(res1.kind, COUNT + 1000);
       assert.equal(j1.resultId, res1.id);
+      const done1 = await until('C\'s agent says success', () => customer.feedback(r1.id, 'success')[0], 10_000);
+      assert.equal(done1.pubkey, agentOf(c));
       const [ev1] = await watcher.query([{ kinds: [AUCTION_RESULT_KIND], ids: [j1.auctionId!] }], { timeoutMs: 3000 });
       const out1 = parseAuctionResult(ev1!);
       assert.ok(out1.ok);
