@@ -7,7 +7,7 @@ import type { Signer } from '../nostr/signer.js';
 import type { AgentPort } from '../dvm/ports.js';
 import type { Skill, SkillJob } from '../dvm/skill.js';
 import type { JobRequest } from '../nostr/nip90.js';
-import { Bidder } from './bidding/bidder.js';
+import { Bidder, type BidOutcome } from './bidding/bidder.js';
 import { PriceLearner } from './bidding/learner.js';
 import { HEARTBEAT_KIND, isAlive, parseHeartbeat, type Heartbeat } from './events.js';
 import { startHeartbeat, type HeartbeatHandle } from './heartbeat.js';
@@ -37,6 +37,10 @@ export interface SwarmOptions {
   readonly onError?: (err: unknown, where: string) => void;
   /** Semantic memory: agents recall before and remember after each job, and know their skills. */
   readonly memory?: { readonly store: MemoryStore; readonly recallLimit: number };
+  /** Peer instances' coordinators whose auctions this agent may bid in too (federation.bidOnPeers); asked at each auction. */
+  readonly peerCoordinators?: (agent: string) => readonly string[];
+  /** An agent won an auction opened by another coordinator than ours: the work is ours to do (dvm/federation/remote-work.ts). */
+  readonly onPeerWin?: (agent: Agent, won: BidOutcome) => void;
 }
 
 /** Units of work a job represents for pricing, from the request as it arrived (inputs unresolved). */
@@ -85,8 +89,11 @@ export class Agent implements AgentPort {
       kinds: persona.kinds,
       cost: persona.pricing,
       learner: new PriceLearner(persona.bidding),
-      coordinators: [o.coordinator],
+      coordinators: o.peerCoordinators ? () => [o.coordinator, ...o.peerCoordinators!(this.pubkey)] : [o.coordinator],
       units: (open) => open.units ?? 1,
+      onBid: (b) => {
+        if (b.won && b.result && b.result.coordinator !== o.coordinator) o.onPeerWin?.(this, b);
+      },
       onError: (err) => o.onError?.(err, `bidder ${persona.name}`),
     });
   }

@@ -12,6 +12,7 @@ import { jobLabelTemplate, type Outcome } from '../reputation/labels.js';
 import { SkillError, type SkillJob } from './skill.js';
 import { isTerminal } from './jobs/states.js';
 import { JobTraces } from './tracing.js';
+import { awaitOutsideResult } from './federation/outside-result.js';
 import type { Span } from '@opentelemetry/api';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, ctx?: Record<string, unknown>) => void;
@@ -31,6 +32,8 @@ export interface DvmDeps {
   readonly log?: Log;
   /** Publishes to the relays a request's `relays` tag names (besides our own). */
   readonly publishElsewhere?: (relays: readonly string[], e: NostrEvent) => Promise<void>;
+  /** Whether an agent that is not ours may have won our auction (a peer's, docs/federation.md): it then delivers itself. */
+  readonly outside?: (agent: string) => boolean;
 }
 
 class JobFailed extends Error {
@@ -435,6 +438,7 @@ export class Dvm {
   private async execute(job: JobRow, signal: AbortSignal): Promise<void> {
     const agent = this.d.agents.find((a) => a.pubkey === job.agent);
     const req = this.request(job);
+    if (!agent && job.agent && job.priceMsat === 0 && this.d.outside?.(job.agent)) return this.awaitOutside(job, req, job.agent, signal);
     const skill = agent?.skill(req.kind);
     if (!agent || !skill || !agent.alive()) {
       if (job.agent) await this.labelJob(job, job.agent, 'failed');
@@ -519,6 +523,26 @@ export class Dvm {
     await this.feedback(this.d.store.get(job.id)!, 'success', 'delivered', undefined, agent.signer);
     const late = Date.now() - started > this.d.config.lateAfterSeconds * 1000;
     await this.labelJob(job, agent.pubkey, late ? 'late' : 'delivered', result.id);
+  }
+
+  /**
+   * An outside agent won (free jobs only, docs/federation.md): it publishes the result itself. We
+   * wait for it, check it, and record and label the job as for our own agents; a winner that does
+   * not deliver a valid result in time is labelled failed and the job goes to the next bidder.
+   */
+  private async awaitOutside(job: JobRow, req: JobRequest, agent: string, signal: AbortSignal): Promise<void> {
+    const who = `outside agent ${agent.slice(0, 12)}`;
+    if (job.state === 'assigned') this.d.store.transition(job.id, 'executing', `${who} starts; waiting for its result`);
+    const started = Date.now();
+    const r = await awaitOutsideResult(this.d.client, { request: req, agent, timeoutMs: this.d.config.jobTimeoutSeconds * 1000, signal });
+    if (signal.aborted) return;
+    if (!r.ok) {
+      await this.labelJob(job, agent, 'failed');
+      return this.reassign(this.d.store.get(job.id)!, `${who} failed (${r.reason})`);
+    }
+    this.d.store.transition(job.id, 'delivered', `result ${r.event.id.slice(0, 12)} published by ${who}`, { resultId: r.event.id });
+    const late = Date.now() - started > this.d.config.lateAfterSeconds * 1000;
+    await this.labelJob(job, agent, late ? 'late' : 'delivered', r.event.id);
   }
 
   /** Pays the agent its price from the job's escrow; the instance keeps the rest. */

@@ -1,6 +1,7 @@
 // Wires the agents, the wallet, the auction coordinator and the DVM together (composition root).
 import { join } from 'node:path';
 import type { NostrClient } from '../nostr/client.js';
+import type { NostrEvent } from '../nostr/nip01.js';
 import { WsClient } from '../nostr/ws-client.js';
 import { secretKeySigner } from '../nostr/signer.js';
 import { getPublicKey } from '../nostr/verify.js';
@@ -24,11 +25,14 @@ import { builtinSkills } from '../agents/skills/index.js';
 import { startAgentVoice, withoutMissingKinds, type AgentVoice } from './voice.js';
 import { createLlmRouter } from '../agents/llm/config.js';
 import type { LlmRequestInfo, LlmRouter } from '../agents/llm/router.js';
-import { quoteJob, Swarm } from '../agents/swarm.js';
+import { quoteJob, Swarm, type Agent } from '../agents/swarm.js';
+import type { BidOutcome } from '../agents/bidding/bidder.js';
 import type { Config } from './config.js';
 import { openMemory, type OpenedMemory } from './memory.js';
 import { startFederation, type Federation } from './federation.js';
 import { memoryRecall } from '../agents/memory/search.js';
+import { admitsOutsider, peerAuctionsFor } from '../dvm/federation/admission.js';
+import { RemoteWork } from '../dvm/federation/remote-work.js';
 
 /** Quotes leave room above the highest ask, so a learner that moved up a little still fits under the price. */
 const QUOTE_HEADROOM = 1.25;
@@ -102,6 +106,21 @@ export async function startServices(
     ...(voice.port ? { voice: voice.port } : {}),
     ...(memory ? { recall: memoryRecall(memory.store) } : {}),
   });
+  // Cross-instance auctions (docs/federation.md): the directory comes with the federation, started
+  // after the DVM; until then no outside agent is admitted and ours bid only here.
+  let federation: Federation | undefined;
+  const book = new ReputationBook({ params: scoreParams(config.reputation), readInvoice: readBolt11 });
+  const publishElsewhere = async (relays: readonly string[], e: NostrEvent): Promise<void> => {
+    const other = new WsClient(relays, { publishTimeoutMs: 5000 });
+    try {
+      await other.publish(e);
+    } finally {
+      await other.close();
+    }
+  };
+  const remoteWork = config.federation.bidOnPeers
+    ? new RemoteWork({ client, jobTimeoutMs: config.dvm.jobTimeoutSeconds * 1000, chainTimeoutMs: config.dvm.chainTimeoutSeconds * 1000, publishElsewhere, log: o.log })
+    : undefined;
   const swarm = new Swarm({
     client,
     keystore,
@@ -112,23 +131,47 @@ export async function startServices(
     network: wallet.network,
     ...(config.agents.nip05Domain ? { nip05Domain: config.agents.nip05Domain } : {}),
     ...(memory ? { memory: { store: memory.store, recallLimit: config.memory.recallLimit } } : {}),
+    ...(remoteWork
+      ? {
+          peerCoordinators: (agent: string) => (federation ? peerAuctionsFor(federation.directory.peers(), book.score(agent)) : []),
+          onPeerWin: (agent: Agent, won: BidOutcome) => {
+            const jobId = won.result?.jobId;
+            if (jobId && won.result) void remoteWork.run(agent, { coordinator: won.result.coordinator, jobId });
+          },
+        }
+      : {}),
     onError: (err, where) => o.log('warn', `${where}: ${(err as Error).message ?? String(err)}`),
   });
   // Reputation first: its book is filled from the relay's history before the DVM takes jobs.
-  const book = new ReputationBook({ params: scoreParams(config.reputation), readInvoice: readBolt11 });
   const reputation = new ReputationService({ client, book, onError: (err) => o.log('warn', `reputation: ${(err as Error).message}`) });
   await reputation.start();
   const reputationPort: ReputationPort = { score: (pk) => book.score(pk), minScore: (kind) => minScoreFor(config.reputation, kind) };
   const auctions = new AuctionCoordinator({ client, signer: coordinator, windows: config.dvm.auction });
+  const local = new Set(swarm.agents.map((a) => a.pubkey));
+  const outsider = (agent: string): boolean =>
+    !local.has(agent) &&
+    federation !== undefined &&
+    admitsOutsider({ auctions: config.federation.auctions, minScore: config.federation.minScore, instanceOf: (pk) => federation?.directory.instanceOf(pk), score: (pk) => book.score(pk) }, agent);
   const auction: AuctionPort = {
     async run(job, { maxMsat, bidders, attempt = 0, scores, minScore }) {
       const units = Math.max(1, ...bidders.map((b) => b.skill(job.kind)?.units(quoteJob(job)) ?? 1));
+      // Outside agents bid only for free jobs (two built-in wallets cannot pay each other) that they
+      // can read (an encrypted request is addressed to one of ours); peers' agents get their score listed.
+      const outsiders = config.federation.auctions !== 'closed' && config.dvm.freeKinds.includes(job.kind) && !job.encryption;
+      const admit = (pk: string): boolean => local.has(pk) || (outsiders && outsider(pk));
+      let listed = scores;
+      if (outsiders && scores && federation) {
+        const all = new Map(scores);
+        for (const p of federation.directory.serving(job.kind)) for (const a of p.agents) if (a.kinds.includes(job.kind) && !all.has(a.pubkey)) all.set(a.pubkey, book.score(a.pubkey));
+        listed = all;
+      }
       // Each bidder records its own win or loss when it reads the result event.
       const scale = 4 ** attempt;
       const started = performance.now();
       const out = await auctions.open(
-        { id: job.id, kind: job.kind, maxPrice: maxMsat, units: Math.ceil(units), ...(scores ? { scores } : {}), ...(minScore !== undefined ? { minScore } : {}) },
+        { id: job.id, kind: job.kind, maxPrice: maxMsat, units: Math.ceil(units), ...(listed ? { scores: listed } : {}), ...(minScore !== undefined ? { minScore } : {}) },
         { commitMs: config.dvm.auction.commitMs * scale, revealMs: config.dvm.auction.revealMs * scale },
+        admit,
       ).catch((err: unknown) => {
         observe.onAuction?.(performance.now() - started);
         throw err;
@@ -151,14 +194,8 @@ export async function startServices(
     config: config.dvm,
     log: o.log,
     // A request's `relays` tag: results and feedback go there too, over a short-lived connection.
-    publishElsewhere: async (relays, e) => {
-      const other = new WsClient(relays, { publishTimeoutMs: 5000 });
-      try {
-        await other.publish(e);
-      } finally {
-        await other.close();
-      }
-    },
+    publishElsewhere,
+    outside: outsider,
   });
   // The wallet served over NWC to the apps connected with `timmy wallet nwc add` (wallet/nwc/).
   const nwc = config.wallet.nwc.enabled
@@ -171,7 +208,7 @@ export async function startServices(
   await swarm.start();
   await dvm.start();
   // After the agents have announced their handlers (which vouch for this instance).
-  const federation = config.federation.enabled
+  federation = config.federation.enabled
     ? await startFederation({ config, client, signer: coordinator, swarm, ...(o.relayUrl ? { relayUrl: o.relayUrl } : {}), log: (level, m) => o.log(level, m) })
     : undefined;
   return {
@@ -190,6 +227,7 @@ export async function startServices(
     memory,
     federation,
     async close() {
+      remoteWork?.stop();
       await federation?.close();
       offerService.stop();
       await nwc?.stop();

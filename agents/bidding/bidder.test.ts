@@ -78,7 +78,7 @@ interface Run {
 }
 
 /** One auction for a 10-unit job among the three cost models, every step driven by the test. */
-async function runAuction(job: Partial<AuctionJob> = {}): Promise<Run> {
+async function runAuction(job: Partial<AuctionJob> = {}, admit?: (pubkey: string) => boolean): Promise<Run> {
   const bus = new Bus();
   const clock = new ManualClock(T0);
   const coordinator = new AuctionCoordinator({ client: bus, signer: secretKeySigner(key('coordinator')), clock });
@@ -87,7 +87,7 @@ async function runAuction(job: Partial<AuctionJob> = {}): Promise<Run> {
     (cost, i) => new Bidder({ client: bus, signer: secretKeySigner(key(`agent${i}`)), clock, kinds: [5050], cost, random: seededRandom(`salt${i}`), onBid: (b) => bids.push(b) }),
   );
   await Promise.all(bidders.map((b) => b.start()));
-  const running = coordinator.open({ id: JOB, kind: 5050, units: 10, ...job });
+  const running = coordinator.open({ id: JOB, kind: 5050, units: 10, ...job }, {}, admit);
   await until(() => bids.length + bus.count(BID_COMMITMENT_KIND) === 3, 'commitments');
   await clock.advance(149);
   assert.equal(bus.count(BID_REVEAL_KIND), 0, 'nobody reveals before the commit deadline');
@@ -114,6 +114,18 @@ describe('Bidder with AuctionCoordinator (manual clock)', () => {
     assert.equal(mine(1).result?.id, outcome.result.id);
     assert.ok(bidders[1]!.learner.state().winRate > 0.4, 'a win pulls the win rate up');
     assert.ok(bidders[0]!.learner.state().winRate < 0.4, 'a loss pulls it down');
+  });
+
+  it('a coordinator that admits only some bidders drops the others\' bids; their learners count nothing', async () => {
+    const pk = (i: number): string => getPublicKey(key(`agent${i}`));
+    const before = new Bidder({ client: new Bus(), signer: secretKeySigner(key('x')), kinds: [5050], cost: costs[1]! }).learner.state();
+    const { outcome, bids, bidders } = await runAuction({}, (a) => a !== pk(1));
+    assert.deepEqual(outcome.ranking.map((b) => [b.agent, b.price]), [[pk(2), 1920], [pk(0), 2400]]);
+    assert.equal(outcome.commitments.length, 2);
+    assert.equal(outcome.reveals.length, 2);
+    const dropped = bids.find((b) => b.price === 1200)!;
+    assert.equal(dropped.won, false);
+    assert.deepEqual(bidders[1]!.learner.state(), before, 'a bid the coordinator did not consider teaches nothing');
   });
 
   it('is repeatable with seeded randomness: the same commitments, byte for byte', async () => {

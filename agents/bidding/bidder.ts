@@ -30,8 +30,11 @@ export interface BidderOptions {
   readonly cost: CostModel;
   /** Moves the cost estimate with demand and failures (default: a PriceLearner with default bounds, floored at cost.minMarginPct). */
   readonly learner?: PriceLearner;
-  /** Only answer auctions opened by these pubkeys (default: any coordinator). */
-  readonly coordinators?: readonly string[];
+  /**
+   * Only answer auctions opened by these pubkeys (default: any coordinator). A function is asked at
+   * each auction, for a list that changes (peer instances come and go).
+   */
+  readonly coordinators?: readonly string[] | (() => readonly string[]);
   /** Work units of the job (default: the auction's `units` tag, else 1); undefined means do not bid. */
   readonly units?: (open: AuctionOpen) => number | undefined | Promise<number | undefined>;
   /** Random bytes for salts (default: node:crypto randomBytes); seededRandom (./random.ts) makes a run repeatable. */
@@ -92,7 +95,7 @@ export class Bidder {
       kinds: [AUCTION_OPEN_KIND],
       '#k': this.o.kinds.map(String),
       since: this.seconds(),
-      ...(this.o.coordinators ? { authors: [...this.o.coordinators] } : {}),
+      ...(Array.isArray(this.o.coordinators) ? { authors: [...(this.o.coordinators as readonly string[])] } : {}),
     };
     return new Promise((live) => {
       this.sub = this.o.client.subscribe([filter], {
@@ -125,7 +128,8 @@ export class Bidder {
   async bid(open: AuctionOpen): Promise<BidOutcome> {
     const skip = (skipped: string, more: Partial<BidOutcome> = {}): BidOutcome => ({ auctionId: open.id, skipped, ...more });
     if (!this.o.kinds.includes(open.jobKind)) return skip('not a kind this agent does');
-    if (this.o.coordinators && !this.o.coordinators.includes(open.coordinator)) return skip('not a coordinator this agent answers');
+    const cs = this.o.coordinators;
+    if (cs && !(typeof cs === 'function' ? cs() : cs).includes(open.coordinator)) return skip('not a coordinator this agent answers');
     const agent = await this.o.signer.getPublicKey();
     // A commitment from an agent listed below the min-score would only be voided `low-score`.
     if (open.minScore !== undefined && listedScore(open.scores, agent) < open.minScore) return skip('listed score below the min-score');
@@ -170,7 +174,9 @@ export class Bidder {
       const result = await Promise.race([resultArrived, timeout]);
       if (result === undefined) return { auctionId: open.id, price, commitId, revealId };
       const won = result.ranking[0]?.commitId === commitId;
-      this.learner.recordAuction(won);
+      // A coordinator that did not consider our bid (it admits only some bidders: a peer instance's,
+      // docs/federation.md) says nothing about our price: the learner does not count it.
+      if (result.commitments.includes(commitId)) this.learner.recordAuction(won);
       return { auctionId: open.id, price, commitId, revealId, result, won };
     } finally {
       done.abort();

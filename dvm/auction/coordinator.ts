@@ -83,8 +83,10 @@ export class AuctionCoordinator {
   /**
    * Runs one auction: publishes the open event, listens for commitments and reveals, waits for the
    * reveal deadline, decides and publishes the result. Several auctions may run at once.
+   * `admit` says who may bid (default: anyone): bids by others are dropped as they arrive, as if
+   * never received, so they appear nowhere in the result (docs/federation.md, who may bid).
    */
-  async open(job: AuctionJob, windows: Partial<AuctionWindows> = {}): Promise<AuctionOutcome> {
+  async open(job: AuctionJob, windows: Partial<AuctionWindows> = {}, admit?: (pubkey: string) => boolean): Promise<AuctionOutcome> {
     const w = checkWindows({ ...this.windows, ...windows });
     const start = this.clock.now();
     const openEvent = await this.signer.signEvent(
@@ -108,7 +110,9 @@ export class AuctionCoordinator {
     // with our clock as it arrives: that, not its created_at, decides whether it was in time.
     const received: Received[] = [];
     const sub = this.client.subscribe([{ kinds: [BID_COMMITMENT_KIND, BID_REVEAL_KIND], '#e': [open.id] }], {
-      onEvent: (event) => received.push({ event, receivedAt: this.clock.now() }),
+      onEvent: (event) => {
+        if (!admit || admit(event.pubkey)) received.push({ event, receivedAt: this.clock.now() });
+      },
     });
     let openAnswer: PublishResult;
     try {

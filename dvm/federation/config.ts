@@ -8,7 +8,7 @@ export const federationConfigSchema = z
     relays: z
       .array(z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL'))
       .default([])
-      .describe('relays where instances meet (announcements, shared auctions); empty = the top-level `relays` (and the embedded relay)'),
+      .describe('relays where instances meet (announcements; shared auctions need a relay in `relays`); empty = the top-level `relays` (and the embedded relay)'),
     name: z.string().max(200).optional().describe('the name other instances see (default: the relay name)'),
     announceSeconds: z.number().int().min(10).default(600).describe('how often the announcement is refreshed; it expires after three times this'),
     auctions: z.enum(['closed', 'peers', 'open']).default('closed').describe('who may bid in our auctions: our agents only, also agents of announced peers, or any agent whose score is at least minScore'),
@@ -20,6 +20,10 @@ export const federationConfigSchema = z
       })
       .strict()
       .default({ enabled: true, intervalSeconds: 300 }),
+    bidOnPeers: z
+      .boolean()
+      .default(false)
+      .describe('our agents also bid in the auctions of peer instances that admit them (auctions "peers", or "open" when our score meets theirs), for free jobs, and do the work they win'),
   })
   .strict();
 
