@@ -29,6 +29,7 @@ import type { Config } from './config.js';
 import { openMemory, type OpenedMemory } from './memory.js';
 import { startFederation, type Federation } from './federation.js';
 import { memoryRecall } from '../agents/memory/search.js';
+import { Forwarder } from '../dvm/federation/forward.js';
 
 /** Quotes leave room above the highest ask, so a learner that moved up a little still fits under the price. */
 const QUOTE_HEADROOM = 1.25;
@@ -139,6 +140,27 @@ export async function startServices(
   };
   const pricing: PricePort = { quoteMsat: (req) => Math.ceil(swarm.quoteMsat(req) * QUOTE_HEADROOM) };
   const store = new JobStore(join(config.dataDir, 'dvm.sqlite'));
+  // Forwarding (docs/federation.md): the peer directory starts after the DVM, so it is looked up lazily.
+  let federation: Federation | undefined;
+  const fwd = config.federation.forward;
+  const forwarder =
+    config.federation.enabled && fwd.enabled
+      ? new Forwarder({
+          directory: {
+            peers: () => federation?.directory.peers() ?? [],
+            serving: (k) => federation?.directory.serving(k) ?? [],
+            get: (pk) => federation?.directory.get(pk),
+          },
+          signer: coordinator,
+          connect: (relays) => new WsClient(relays, { publishTimeoutMs: 5000 }),
+          config: fwd,
+          freeKinds: config.dvm.freeKinds,
+          known: (id) => store.get(id) !== undefined,
+          ...(o.relayUrl ? { relayHint: o.relayUrl } : {}),
+        })
+      : undefined;
+  // Requests of kinds only peers serve are heard on our own relay only (docs/federation.md, "Forwarding").
+  const listen = forwarder ? (o.relayUrl ? new WsClient([o.relayUrl]) : client) : undefined;
   const dvm = new Dvm({
     client,
     store,
@@ -159,6 +181,7 @@ export async function startServices(
         await other.close();
       }
     },
+    ...(forwarder && listen ? { forward: { forwarder, listen } } : {}),
   });
   // The wallet served over NWC to the apps connected with `timmy wallet nwc add` (wallet/nwc/).
   const nwc = config.wallet.nwc.enabled
@@ -171,7 +194,7 @@ export async function startServices(
   await swarm.start();
   await dvm.start();
   // After the agents have announced their handlers (which vouch for this instance).
-  const federation = config.federation.enabled
+  federation = config.federation.enabled
     ? await startFederation({ config, client, signer: coordinator, swarm, ...(o.relayUrl ? { relayUrl: o.relayUrl } : {}), log: (level, m) => o.log(level, m) })
     : undefined;
   return {
@@ -194,6 +217,7 @@ export async function startServices(
       offerService.stop();
       await nwc?.stop();
       await dvm.stop();
+      if (listen && listen !== client) await listen.close();
       reputation.stop();
       await swarm.stop();
       await voice.close();
