@@ -444,6 +444,7 @@ export class Dvm {
         out = await unlessAborted(
           f.forwarder.forward(req, target, {
             signal,
+            keep: () => this.stopped,
             onSent: (sub, record) => {
               this.d.store.transition(job.id, 'executing', `sent to ${record.name} as request ${sub.id.slice(0, 12)}`, { forwardId: sub.id }, { forward: record });
               void this.feedback(job, 'processing', `forwarded to the instance ${record.name}: waiting for its result`).catch(() => undefined);
@@ -456,7 +457,7 @@ export class Dvm {
         const record = data ? (JSON.parse(data) as { forward?: ForwardRecord }).forward : undefined;
         if (!record) throw new JobFailed('the forwarded request is not on record');
         this.d.store.transition(job.id, 'executing', 'resumed after a restart: waiting for the peer\'s result again');
-        out = await unlessAborted(f.forwarder.resume(req.kind, record, signal), signal);
+        out = await unlessAborted(f.forwarder.resume(req.kind, record, { signal, keep: () => this.stopped }), signal);
       }
     } catch (err) {
       if (err instanceof ForwardError) throw new JobFailed(err.message);

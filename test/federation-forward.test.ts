@@ -24,10 +24,19 @@ function personas(...names: string[]): string {
 const coordinator = (t: TestInstance): string => t.inst.services!.coordinatorPubkey;
 const tag = (e: NostrEvent, name: string): readonly string[] | undefined => e.tags.find((t) => t[0] === name);
 
-async function requestsBy(relay: string, author: string): Promise<NostrEvent[]> {
+async function requestsBy(relay: string, author: string, kind = 5400): Promise<NostrEvent[]> {
   const c = new WsClient(relay);
   try {
-    return await c.query([{ kinds: [5400], authors: [author] }], { timeoutMs: 3000 });
+    return await c.query([{ kinds: [kind], authors: [author] }], { timeoutMs: 3000 });
+  } finally {
+    await c.close();
+  }
+}
+
+async function deletionsBy(relay: string, author: string, id: string): Promise<NostrEvent[]> {
+  const c = new WsClient(relay);
+  try {
+    return await c.query([{ kinds: [5], authors: [author], '#e': [id] }], { timeoutMs: 3000 });
   } finally {
     await c.close();
   }
@@ -44,7 +53,7 @@ describe('forwarding jobs between instances', { timeout: 240_000 }, () => {
   it('forwards a job no local agent serves to a peer, refuses one at maxHops, and fails one whose peer never answers', async () => {
     const shared = await startTestRelay();
     const dirA = personas('scribe');
-    const a = await startTestInstance({ relays: [shared.url], agents: { personasDir: dirA }, federation: { name: 'alpha', forward: { timeoutSeconds: 4 } } });
+    const a = await startTestInstance({ relays: [shared.url], agents: { personasDir: dirA }, dvm: { freeKinds: [5400, 5302] }, federation: { name: 'alpha', forward: { timeoutSeconds: 4 } } });
     const b = await startTestInstance({ relays: [shared.url], federation: { name: 'beta' } });
     const c = await startTestInstance({ relays: [shared.url], federation: { name: 'gamma' } });
     const customer = new Customer(a.inst.relayUrl!);
@@ -101,14 +110,38 @@ describe('forwarding jobs between instances', { timeout: 240_000 }, () => {
       const err = await until('error feedback', () => customer.feedback(far.id, 'error')[0]);
       assert.match(statusText(err), /not forwarded: the request was already forwarded 2 time\(s\), and federation.forward.maxHops is 2/);
 
-      // 3. Peers whose results never come: the job fails when the forward times out.
+      // 3. Paid kinds are not forwarded: not free here (5050), or not free at the peer (5302: its payment-required).
+      const paidHere = await customer.request({ kind: 5050, tags: [['i', 'hello', 'text']] });
+      const e1 = await until('error feedback', () => customer.feedback(paidHere.id, 'error')[0]);
+      assert.match(statusText(e1), /not forwarded: forwarding paid jobs needs a Lightning wallet both sides can reach; not supported yet/);
+      const paidThere = await customer.request({ kind: 5302, tags: [['i', 'nostr', 'text']] });
+      const e2 = await until('error feedback', () => customer.feedback(paidThere.id, 'error')[0], 20_000);
+      assert.equal(statusText(e2), 'forwarding paid jobs needs a Lightning wallet both sides can reach; not supported yet');
+      const gaveUp = await untilState(a.jobs, paidThere.id, 'failed');
+      // A withdrew its request (NIP-09), so the peer's job waits for no payment.
+      const peerOf = gaveUp.forwardedTo === coordinator(b) ? b : c;
+      await untilState(peerOf.jobs, gaveUp.forwardId!, 'cancelled');
+
+      // 4. Peers whose results never come: the job fails when the forward times out.
       await b.inst.services!.dvm.stop();
       await c.inst.services!.dvm.stop();
+      // The customer cancels a forwarded job (NIP-09): A withdraws its own request from the peer.
+      const gone = await customer.request({ kind: 5400, tags: [['i', JSON.stringify({ kinds: [2] }), 'text']] });
+      const out = await until('forwarded', () => a.jobs.get(gone.id)?.forwardId ?? undefined);
+      await customer.publish({ kind: 5, tags: [['e', gone.id], ['k', '5400']] });
+      await untilState(a.jobs, gone.id, 'cancelled');
+      await until('withdrawn', async () => ((await deletionsBy(shared.url, coordinator(a), out)).length === 1 ? true : undefined));
+
       const lost = await customer.request({ kind: 5400, tags: [['i', JSON.stringify({ kinds: [1] }), 'text']] });
       await untilState(a.jobs, lost.id, 'failed', 20_000);
       const late = await until('error feedback', () => customer.feedback(lost.id, 'error')[0]);
       assert.match(statusText(late), /sent no result within 4 s/);
-      assert.equal((await requestsBy(shared.url, coordinator(a))).length, 2, 'one forward per forwarded job, none for the refused one');
+      // None for the refused job; the one that timed out was withdrawn (NIP-09), so the relay dropped it.
+      assert.equal((await untilState(a.jobs, far.id, 'failed')).forwardedTo, null);
+      const lostJob = await untilState(a.jobs, lost.id, 'failed');
+      assert.ok(lostJob.forwardId);
+      assert.equal((await deletionsBy(shared.url, coordinator(a), lostJob.forwardId)).length, 1, 'the forward that timed out is withdrawn');
+      assert.deepEqual((await requestsBy(shared.url, coordinator(a))).map((e) => e.id), [sub.id]);
       await checkBooks(a);
     } finally {
       await customer.close();

@@ -22,6 +22,13 @@ export const PAID_NOT_FORWARDED = 'forwarding paid jobs needs a Lightning wallet
 
 export class ForwardError extends Error {
   override name = 'ForwardError';
+  constructor(
+    message: string,
+    /** The peer itself failed the job (its `error` feedback): nothing to withdraw. */
+    readonly byPeer = false,
+  ) {
+    super(message);
+  }
 }
 
 /** What the forwarder needs to know of the peer directory. */
@@ -67,6 +74,13 @@ export function forwardChain(e: NostrEvent): { ids: string[]; hops: number } {
   const ids = e.tags.filter((t) => t[0] === 'e' && t[3] === FORWARDED_FROM && t[1]).map((t) => t[1]!);
   const declared = Number(e.tags.find((t) => t[0] === HOPS_TAG)?.[1]);
   return { ids, hops: Math.max(ids.length, Number.isSafeInteger(declared) && declared > 0 ? declared : 0) };
+}
+
+export interface WaitOptions {
+  /** Aborted when the customer cancels or the instance stops. */
+  readonly signal: AbortSignal;
+  /** True when giving up must not withdraw the request (the instance is stopping: a restart waits again). */
+  readonly keep?: () => boolean;
 }
 
 export type Plan = { ok: true; peer: Peer } | { ok: false; reason: string };
@@ -127,7 +141,7 @@ export class Forwarder {
    * relays took it (persist the record there). Rejects with ForwardError on the peer's error or
    * payment-required feedback, a timeout, or when no relay of the peer takes the request.
    */
-  async forward(req: JobRequest, peer: Peer, o: { signal: AbortSignal; onSent: (sub: NostrEvent, record: ForwardRecord) => void }): Promise<Forwarded> {
+  async forward(req: JobRequest, peer: Peer, o: WaitOptions & { onSent: (sub: NostrEvent, record: ForwardRecord) => void }): Promise<Forwarded> {
     const sub = await this.o.signer.signEvent(this.subRequest(req, peer));
     const record: ForwardRecord = {
       peer: peer.pubkey,
@@ -136,7 +150,7 @@ export class Forwarder {
       relays: [...peer.announcement.relays],
       answerers: [peer.pubkey, ...peer.agents.map((a) => a.pubkey)],
     };
-    return this.wait(req.kind, record, o.signal, async (client) => {
+    return this.wait(req.kind, record, o, async (client) => {
       const r = await client.publish(sub);
       if (!r.ok) throw new ForwardError(`no relay of the peer instance ${record.name} took the forwarded request: ${r.relays.map((x) => x.message).join('; ')}`);
       o.onSent(sub, record);
@@ -144,15 +158,19 @@ export class Forwarder {
   }
 
   /** Waits (again, after a restart) for the result of a request already forwarded. */
-  resume(kind: number, record: ForwardRecord, signal: AbortSignal): Promise<Forwarded> {
-    return this.wait(kind, record, signal, async () => undefined);
+  resume(kind: number, record: ForwardRecord, o: WaitOptions): Promise<Forwarded> {
+    return this.wait(kind, record, o);
   }
 
-  private async wait(kind: number, record: ForwardRecord, signal: AbortSignal, send: (client: NostrClient) => Promise<void>): Promise<Forwarded> {
+  /** Waits for the result of `record.request`, sent first with `send` (none: it was sent before a restart). */
+  private async wait(kind: number, record: ForwardRecord, o: WaitOptions, send?: (client: NostrClient) => Promise<void>): Promise<Forwarded> {
+    const signal = o.signal;
     const client = this.o.connect(record.relays);
     const timeout = AbortSignal.timeout(this.o.config.timeoutSeconds * 1000);
     const both = AbortSignal.any([signal, timeout]);
     const answerers = new Set(record.answerers);
+    // Whether the peer may have the request (a publish was attempted): then giving up withdraws it.
+    let out = send === undefined;
     try {
       return await new Promise<Forwarded>((resolve, reject) => {
         const onAbort = () =>
@@ -178,12 +196,15 @@ export class Forwarder {
           const st = e.tags.find((t) => t[0] === 'status');
           const status = normalizeFeedbackStatus(st?.[1]);
           if (status === 'payment-required') done(() => reject(new ForwardError(PAID_NOT_FORWARDED)));
-          if (status === 'error') done(() => reject(new ForwardError(`the peer instance ${record.name} failed the job: ${st?.[2] || 'no reason given'}`)));
+          if (status === 'error') done(() => reject(new ForwardError(`the peer instance ${record.name} failed the job: ${st?.[2] || 'no reason given'}`, true)));
         };
         client.subscribe([{ kinds: [resultKind(kind), 7000], '#e': [record.request] }], {
           onEvent,
           onEose: () =>
-            void send(client).then(
+            void (async () => {
+              out = true;
+              await send?.(client);
+            })().then(
               () => {
                 sent = true;
                 const r = early;
@@ -193,8 +214,19 @@ export class Forwarder {
             ),
         });
       });
+    } catch (err) {
+      // Given up (the peer asks for payment, no result in time, the customer cancelled): the peer's
+      // job is withdrawn with a NIP-09 deletion, which its DVM reads as the customer cancelling.
+      if (out && !(err instanceof ForwardError && err.byPeer) && !o.keep?.()) await this.withdraw(client, kind, record.request, err).catch(() => undefined);
+      throw err;
     } finally {
       await client.close().catch(() => undefined);
     }
+  }
+
+  private async withdraw(client: NostrClient, kind: number, id: string, why: unknown): Promise<void> {
+    const reason = why instanceof Error ? why.message : 'given up';
+    const del = await this.o.signer.signEvent({ kind: 5, created_at: this.now(), tags: [['e', id], ['k', String(kind)]], content: `forward withdrawn: ${reason}` });
+    await client.publish(del);
   }
 }
