@@ -453,10 +453,10 @@ export class Dvm {
           signal,
         );
       } else {
+        // Resumed after a restart (start() recorded it): wait again for the result of the request on record.
         const data = this.d.store.transitions(job.id).reverse().find((t) => t.data?.includes('"forward"'))?.data;
         const record = data ? (JSON.parse(data) as { forward?: ForwardRecord }).forward : undefined;
         if (!record) throw new JobFailed('the forwarded request is not on record');
-        this.d.store.transition(job.id, 'executing', 'resumed after a restart: waiting for the peer\'s result again');
         out = await unlessAborted(f.forwarder.resume(req.kind, record, { signal, keep: () => this.stopped }), signal);
       }
     } catch (err) {

@@ -13,6 +13,7 @@ import { startTestRelay } from './support/relay.js';
 import { runCli, ROOT } from './support/cli.js';
 import { WsClient } from '../nostr/ws-client.js';
 import type { NostrEvent } from '../nostr/nip01.js';
+import { buildJobResult, parseJobRequest } from '../nostr/nip90.js';
 
 /** A persona folder holding copies of some default personas. */
 function personas(...names: string[]): string {
@@ -192,6 +193,53 @@ describe('forwarding jobs between instances', { timeout: 240_000 }, () => {
       await a.close();
       await shared.stop();
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('a forwarded job still out when the instance stops waits for the same result after a restart', async () => {
+    const shared = await startTestRelay();
+    const dirA = personas('scribe');
+    const cfg = { relays: [shared.url], agents: { personasDir: dirA }, federation: { name: 'alpha', forward: { timeoutSeconds: 30 } } };
+    let a = await startTestInstance(cfg);
+    const b = await startTestInstance({ relays: [shared.url], federation: { name: 'beta' } });
+    let customer = new Customer(a.inst.relayUrl!);
+    try {
+      await knows(a, [b]);
+      await b.inst.services!.dvm.stop(); // B hears the request but does not answer (yet)
+      const req = await customer.request({ kind: 5400, tags: [['i', JSON.stringify({ kinds: [1] }), 'text']] });
+      const job = await untilState(a.jobs, req.id, 'executing');
+      const [sub] = await requestsBy(shared.url, coordinator(a));
+      assert.equal(sub?.id, job.forwardId);
+      await customer.close();
+      await a.close(true);
+      assert.equal((await deletionsBy(shared.url, coordinator(a), sub.id)).length, 0, 'not withdrawn when the instance stops');
+
+      // While A is down, B's agent answers A's request.
+      const tally = b.inst.services!.swarm.agents.find((x) => x.name === 'tally')!;
+      const parsed = parseJobRequest(sub);
+      assert.ok(parsed.ok);
+      const theirs = await tally.signer.signEvent(buildJobResult({ request: parsed.value, content: '42' }));
+      const w = new WsClient(shared.url);
+      assert.ok((await w.publish(theirs)).ok);
+      await w.close();
+
+      a = await startTestInstance(cfg, a.dir);
+      customer = new Customer(a.inst.relayUrl!);
+      await customer.listen(req.id);
+      const result = await until('the result from A after its restart', () => customer.results(req.id)[0], 30_000);
+      assert.equal(result.pubkey, coordinator(a));
+      assert.equal(result.content, '42');
+      assert.deepEqual(tag(result, 'forwarded'), ['forwarded', coordinator(b), theirs.id, tally.pubkey]);
+      const done = await untilState(a.jobs, req.id, 'delivered');
+      assert.ok(a.jobs.transitions(req.id).some((t) => t.from === 'executing' && t.to === 'executing' && /resumed/.test(t.reason)));
+      assert.equal(done.forwardId, sub.id);
+      await checkBooks(a);
+    } finally {
+      await customer.close();
+      await b.close();
+      await a.close();
+      await shared.stop();
+      rmSync(dirA, { recursive: true, force: true });
     }
   });
 });
