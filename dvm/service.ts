@@ -118,6 +118,7 @@ export class Dvm {
   private subs: Subscription[] = [];
   /** The subscription to the kinds only peers serve, and which kinds it covers. */
   private peerSub: { sub: Subscription; key: string } | undefined;
+  private localKinds: Set<number> | undefined;
   private approvalTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly log: Log;
@@ -174,7 +175,7 @@ export class Dvm {
   private listenForPeerKinds(): void {
     const f = this.d.forward;
     if (!f || this.stopped) return;
-    const local = new Set(this.kinds());
+    const local = (this.localKinds ??= new Set(this.kinds()));
     const kinds = f.forwarder.peerKinds().filter((k) => !local.has(k) && k >= 5000 && k < 6000);
     const key = kinds.join(',');
     if (this.peerSub?.key === key) return;

@@ -70,7 +70,14 @@ export interface ServiceObservers {
 export async function startServices(
   config: Config,
   client: NostrClient,
-  o: { log: Log; relayUrl?: string; keystoreLogN?: number; observers?: ServiceObservers },
+  o: {
+    log: Log;
+    relayUrl?: string;
+    /** The embedded relay alone: where requests of kinds only peers serve are listened for. */
+    ownClient?: NostrClient;
+    keystoreLogN?: number;
+    observers?: ServiceObservers;
+  },
 ): Promise<Services> {
   const observe = o.observers ?? {};
   const keystore = Keystore.open({
@@ -160,7 +167,9 @@ export async function startServices(
         })
       : undefined;
   // Requests of kinds only peers serve are heard on our own relay only (docs/federation.md, "Forwarding").
-  const listen = forwarder ? (o.relayUrl ? new WsClient([o.relayUrl]) : client) : undefined;
+  // Without an embedded relay, our own relay is the first of `relays`.
+  const ownWs = forwarder && !o.ownClient && o.relayUrl ? new WsClient([o.relayUrl]) : undefined;
+  const listen = forwarder ? (o.ownClient ?? ownWs ?? client) : undefined;
   const dvm = new Dvm({
     client,
     store,
@@ -217,7 +226,7 @@ export async function startServices(
       offerService.stop();
       await nwc?.stop();
       await dvm.stop();
-      if (listen && listen !== client) await listen.close();
+      await ownWs?.close();
       reputation.stop();
       await swarm.stop();
       await voice.close();
