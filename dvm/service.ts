@@ -14,6 +14,7 @@ import { isTerminal } from './jobs/states.js';
 import { JobTraces } from './tracing.js';
 import { awaitOutsideResult } from './federation/outside-result.js';
 import type { Span } from '@opentelemetry/api';
+import { ForwardError, FORWARDED_TAG, type Forwarded, type Forwarder, type ForwardRecord } from './federation/forward.js';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, ctx?: Record<string, unknown>) => void;
 
@@ -34,6 +35,12 @@ export interface DvmDeps {
   readonly publishElsewhere?: (relays: readonly string[], e: NostrEvent) => Promise<void>;
   /** Whether an agent that is not ours may have won our auction (a peer's, docs/federation.md): it then delivers itself. */
   readonly outside?: (agent: string) => boolean;
+  /**
+   * Forwarding to peer instances (docs/federation.md, "Forwarding"): jobs of kinds no agent here
+   * serves go to the forwarder. Requests of kinds only peers serve are listened for on `listen`
+   * (our own relay): one seen on a shared relay is seen by the peers that serve it too.
+   */
+  readonly forward?: { readonly forwarder: Forwarder; readonly listen: NostrClient };
 }
 
 class JobFailed extends Error {
@@ -112,6 +119,9 @@ export class Dvm {
   /** The step loops under way, so stop() can let them settle before the stores close. */
   private readonly steps = new Set<Promise<void>>();
   private subs: Subscription[] = [];
+  /** The subscription to the kinds only peers serve, and which kinds it covers. */
+  private peerSub: { sub: Subscription; key: string } | undefined;
+  private localKinds: Set<number> | undefined;
   private approvalTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly log: Log;
@@ -143,7 +153,10 @@ export class Dvm {
       this.drive(job.id, 'resumed after restart');
     }
     // Approvals are written by the CLI (another process) straight into the job store.
-    this.approvalTimer = setInterval(() => this.pickUpApprovals(), 500);
+    this.approvalTimer = setInterval(() => {
+      this.pickUpApprovals();
+      this.listenForPeerKinds();
+    }, 500);
     this.approvalTimer.unref();
   }
 
@@ -151,6 +164,7 @@ export class Dvm {
     this.stopped = true;
     if (this.approvalTimer) clearInterval(this.approvalTimer);
     for (const s of this.subs) s.close();
+    this.peerSub?.sub.close();
     for (const c of this.running.values()) c.abort(new Error('the instance is stopping'));
     this.running.clear();
     // Aborted steps end at their next wait; give them a moment so none touches a closed store.
@@ -158,6 +172,21 @@ export class Dvm {
     await Promise.race([Promise.allSettled([...this.steps]), new Promise((r) => (timer = setTimeout(r, STOP_GRACE_MS)))]);
     clearTimeout(timer);
     this.traces.endAll('the instance is stopping');
+  }
+
+  /** Keeps a subscription (on our own relay) to the request kinds peers serve and no agent here does. */
+  private listenForPeerKinds(): void {
+    const f = this.d.forward;
+    if (!f || this.stopped) return;
+    const local = (this.localKinds ??= new Set(this.kinds()));
+    const kinds = f.forwarder.peerKinds().filter((k) => !local.has(k) && k >= 5000 && k < 6000);
+    const key = kinds.join(',');
+    if (this.peerSub?.key === key) return;
+    this.peerSub?.sub.close();
+    this.peerSub = undefined;
+    if (kinds.length === 0) return;
+    const since = Math.floor(Date.now() / 1000) - this.d.config.lookbackSeconds;
+    this.peerSub = { key, sub: f.listen.subscribe([{ kinds, since }], { onEvent: (e) => void this.onRequest(e) }) };
   }
 
   private addressedAgent(req: NostrEvent): AgentPort | undefined {
@@ -285,7 +314,8 @@ export class Dvm {
           break;
         case 'assigned':
         case 'executing':
-          await this.execute(job, signal);
+          if (job.forwardedTo) await this.runForwarded(job, signal);
+          else await this.execute(job, signal);
           break;
         default:
           return;
@@ -300,7 +330,7 @@ export class Dvm {
   private async onReceived(job: JobRow, span?: Span): Promise<void> {
     const req = this.request(job);
     const agents = this.capable(req.kind);
-    if (agents.length === 0) throw new JobFailed(`no agent here serves kind ${req.kind} right now`);
+    if (agents.length === 0) return this.toForward(job, req);
     // Before any payment: a job no agent here is reputable enough for is refused at once.
     this.eligible(req, agents);
     const free = this.d.config.freeKinds.includes(req.kind);
@@ -351,7 +381,7 @@ export class Dvm {
   private async runAuction(job: JobRow, signal: AbortSignal, span?: Span): Promise<void> {
     const req = this.request(job);
     const capable = this.capable(req.kind);
-    if (capable.length === 0) throw new JobFailed(`no agent here serves kind ${req.kind} right now`);
+    if (capable.length === 0) return this.forwardTo(job, req);
     const { bidders, scores, minScore } = this.eligible(req, capable);
     const max = job.priceMsat > 0 ? job.priceMsat - this.d.config.feeMsat : (req.bidMsat ?? Number.MAX_SAFE_INTEGER);
     // The auction port may not honour the signal: stop waiting for it when the job is cancelled or the instance stops.
@@ -382,6 +412,70 @@ export class Dvm {
       agentPriceMsat: pay,
       ranking: JSON.stringify(rest),
     }, { ranking: out.ranking });
+  }
+
+  /** A job no agent here serves: on to bidding (where it is forwarded), if a peer can take it. */
+  private async toForward(job: JobRow, req: JobRequest): Promise<void> {
+    const none = `no agent here serves kind ${req.kind} right now`;
+    const plan = this.d.forward?.forwarder.plan(req);
+    if (!plan) throw new JobFailed(none);
+    if (!plan.ok) throw new JobFailed(`${none}, and the job is not forwarded: ${plan.reason}`);
+    const needsApproval = this.d.config.approvalKinds.includes(req.kind);
+    this.d.store.transition(job.id, needsApproval ? 'awaiting-approval' : 'bidding', `${needsApproval ? 'waits for operator approval' : 'free job'}; ${none}: to be forwarded to a peer instance`, { priceMsat: 0 });
+    if (needsApproval) await this.feedback(this.d.store.get(job.id)!, 'processing', 'waiting for the operator to approve this job');
+  }
+
+  /** Instead of an auction: the job goes to a peer instance (chosen now, the peer directory may have changed). */
+  private forwardTo(job: JobRow, req: JobRequest): void {
+    const none = `no agent here serves kind ${req.kind} right now`;
+    const plan = this.d.forward?.forwarder.plan(req);
+    if (!plan) throw new JobFailed(none);
+    if (!plan.ok) throw new JobFailed(`${none}, and the job is not forwarded: ${plan.reason}`);
+    const p = plan.peer;
+    this.d.store.transition(job.id, 'assigned', `${none}: forwarded to the peer instance ${p.announcement.name} (${p.pubkey.slice(0, 12)})`, { forwardedTo: p.pubkey });
+  }
+
+  /** A forwarded job: our request to the peer goes out (or was out before a restart), its result comes back to the customer. */
+  private async runForwarded(job: JobRow, signal: AbortSignal): Promise<void> {
+    const f = this.d.forward;
+    if (!f) throw new JobFailed('the job was forwarded, but forwarding is off now');
+    const req = this.request(job);
+    let out: Forwarded | undefined;
+    try {
+      if (job.state === 'assigned') {
+        const target = f.forwarder.peer(job.forwardedTo!);
+        if (!target) throw new JobFailed(`the peer instance ${job.forwardedTo!.slice(0, 12)} the job was forwarded to is gone`);
+        out = await unlessAborted(
+          f.forwarder.forward(req, target, {
+            signal,
+            keep: () => this.stopped,
+            onSent: (sub, record) => {
+              this.d.store.transition(job.id, 'executing', `sent to ${record.name} as request ${sub.id.slice(0, 12)}`, { forwardId: sub.id }, { forward: record });
+              void this.feedback(job, 'processing', `forwarded to the instance ${record.name}: waiting for its result`).catch(() => undefined);
+            },
+          }),
+          signal,
+        );
+      } else {
+        // Resumed after a restart (start() recorded it): wait again for the result of the request on record.
+        const data = this.d.store.transitions(job.id).reverse().find((t) => t.data?.includes('"forward"'))?.data;
+        const record = data ? (JSON.parse(data) as { forward?: ForwardRecord }).forward : undefined;
+        if (!record) throw new JobFailed('the forwarded request is not on record');
+        out = await unlessAborted(f.forwarder.resume(req.kind, record, { signal, keep: () => this.stopped }), signal);
+      }
+    } catch (err) {
+      if (err instanceof ForwardError) throw new JobFailed(err.message);
+      throw err;
+    }
+    if (!out || signal.aborted) return;
+    const peerResult = out.result;
+    const kept = peerResult.tags.filter((t) => !['request', 'e', 'i', 'p', 'amount', 'encrypted', 'status', FORWARDED_TAG].includes(t[0] ?? ''));
+    const r = await this.d.coordinator.signEvent(
+      buildJobResult({ request: req, content: peerResult.content, extraTags: [...kept, [FORWARDED_TAG, out.record.peer, peerResult.id, peerResult.pubkey]] }),
+    );
+    await this.publish(r, req.relays);
+    this.d.store.transition(job.id, 'delivered', `result ${r.id.slice(0, 12)} published: the work of ${out.record.name}'s agent ${peerResult.pubkey.slice(0, 12)} (result ${peerResult.id.slice(0, 12)})`, { resultId: r.id });
+    await this.feedback(this.d.store.get(job.id)!, 'success', 'delivered');
   }
 
   /**

@@ -120,6 +120,7 @@ export function jobCommand(config: Config, argv: readonly string[]): string[] {
           `  kind ${j.kind}, customer ${j.customer}`,
           `  state ${j.state}, price ${j.priceMsat} msat${j.agent ? `, agent ${j.agent} paid ${j.agentPriceMsat} msat` : ''}`,
           ...(j.invoice ? [`  invoice ${j.invoice}`] : []),
+          ...(j.forwardedTo ? [`  forwarded to peer instance ${j.forwardedTo}${j.forwardId ? ` as request ${j.forwardId}` : ''}`] : []),
           ...(j.resultId ? [`  result ${j.resultId}`] : []),
         ];
         return [...head, ...store!.transitions(id).map((t) => `  ${new Date(t.at).toISOString()}  ${t.from ?? '∅'} -> ${t.to}: ${t.reason}`)];

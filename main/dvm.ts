@@ -33,6 +33,7 @@ import { startFederation, type Federation } from './federation.js';
 import { memoryRecall } from '../agents/memory/search.js';
 import { admitsOutsider, peerAuctionsFor } from '../dvm/federation/admission.js';
 import { RemoteWork } from '../dvm/federation/remote-work.js';
+import { Forwarder } from '../dvm/federation/forward.js';
 
 /** Quotes leave room above the highest ask, so a learner that moved up a little still fits under the price. */
 const QUOTE_HEADROOM = 1.25;
@@ -73,7 +74,14 @@ export interface ServiceObservers {
 export async function startServices(
   config: Config,
   client: NostrClient,
-  o: { log: Log; relayUrl?: string; keystoreLogN?: number; observers?: ServiceObservers },
+  o: {
+    log: Log;
+    relayUrl?: string;
+    /** The embedded relay alone: where requests of kinds only peers serve are listened for. */
+    ownClient?: NostrClient;
+    keystoreLogN?: number;
+    observers?: ServiceObservers;
+  },
 ): Promise<Services> {
   const observe = o.observers ?? {};
   const keystore = Keystore.open({
@@ -182,6 +190,28 @@ export async function startServices(
   };
   const pricing: PricePort = { quoteMsat: (req) => Math.ceil(swarm.quoteMsat(req) * QUOTE_HEADROOM) };
   const store = new JobStore(join(config.dataDir, 'dvm.sqlite'));
+  // Forwarding (docs/federation.md): the peer directory starts after the DVM, so it is looked up lazily.
+  const fwd = config.federation.forward;
+  const forwarder =
+    config.federation.enabled && fwd.enabled
+      ? new Forwarder({
+          directory: {
+            peers: () => federation?.directory.peers() ?? [],
+            serving: (k) => federation?.directory.serving(k) ?? [],
+            get: (pk) => federation?.directory.get(pk),
+          },
+          signer: coordinator,
+          connect: (relays) => new WsClient(relays, { publishTimeoutMs: 5000 }),
+          config: fwd,
+          freeKinds: config.dvm.freeKinds,
+          known: (id) => store.get(id) !== undefined,
+          ...(o.relayUrl ? { relayHint: o.relayUrl } : {}),
+        })
+      : undefined;
+  // Requests of kinds only peers serve are heard on our own relay only (docs/federation.md, "Forwarding").
+  // Without an embedded relay, our own relay is the first of `relays`.
+  const ownWs = forwarder && !o.ownClient && o.relayUrl ? new WsClient([o.relayUrl]) : undefined;
+  const listen = forwarder ? (o.ownClient ?? ownWs ?? client) : undefined;
   const dvm = new Dvm({
     client,
     store,
@@ -196,6 +226,7 @@ export async function startServices(
     // A request's `relays` tag: results and feedback go there too, over a short-lived connection.
     publishElsewhere,
     outside: outsider,
+    ...(forwarder && listen ? { forward: { forwarder, listen } } : {}),
   });
   // The wallet served over NWC to the apps connected with `timmy wallet nwc add` (wallet/nwc/).
   const nwc = config.wallet.nwc.enabled
@@ -232,6 +263,7 @@ export async function startServices(
       offerService.stop();
       await nwc?.stop();
       await dvm.stop();
+      await ownWs?.close();
       reputation.stop();
       await swarm.stop();
       await voice.close();

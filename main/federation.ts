@@ -54,8 +54,8 @@ export async function startFederation(o: {
     })),
     auctions: config.federation.auctions,
     ...(config.federation.auctions === 'open' ? { minScore: config.federation.minScore } : {}),
-    // Forwarding jobs to peers is not built yet (docs/federation.md): announce it honestly.
-    forwarding: false,
+    // Free jobs of kinds no agent here serves go to peers (docs/federation.md, "Forwarding").
+    forwarding: config.federation.forward.enabled,
   });
   const directory = new PeerDirectory({
     client,

@@ -49,6 +49,8 @@ interface UpperOptions {
   readonly relayUrl: string | undefined;
   readonly relayStats: (() => Promise<RelayStats>) | undefined;
   readonly relay: EmbeddedRelay | undefined;
+  /** The embedded relay alone (no remote relays), when embedded. */
+  readonly own?: NostrClient;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -57,7 +59,12 @@ interface UpperOptions {
 async function startUpper(config: Config, client: NostrClient, up: UpperOptions): Promise<{ services?: Services; web?: WebServer; listeners: string[]; close(): Promise<void> }> {
   const { relayUrl, relayStats, relay } = up;
   if (!config.agents.enabled) return { listeners: [], close: async () => undefined };
-  const services = await startServices(config, client, { log: dvmLog(moduleLog(up.logger, 'dvm')), observers: up.metrics, ...(relayUrl ? { relayUrl } : {}) });
+  const services = await startServices(config, client, {
+    log: dvmLog(moduleLog(up.logger, 'dvm')),
+    observers: up.metrics,
+    ...(relayUrl ? { relayUrl } : {}),
+    ...(up.own ? { ownClient: up.own } : {}),
+  });
   up.metrics.observeServices(services);
   // A job's path, one line per state change, with its id carried in the context.
   const jobLog = moduleLog(up.logger, 'job');
@@ -193,7 +200,7 @@ export async function startInstance(config: Config, o: { logger?: Logger } = {})
   const client: NostrClient = config.relays.length > 0 ? new MultiClient([inProcess, new WsClient(config.relays)]) : inProcess;
   let upper;
   try {
-    upper = await startUpper(config, client, { relayUrl: server.url, relayStats: relayStatsOf(relay), relay, logger, metrics });
+    upper = await startUpper(config, client, { relayUrl: server.url, relayStats: relayStatsOf(relay), relay, own: inProcess, logger, metrics });
   } catch (err) {
     await client.close();
     await server.close();

@@ -1,6 +1,17 @@
 // The `federation` section of the instance config (docs/federation.md): how this instance
-// announces itself, finds peers, and whom it lets bid in its auctions.
+// announces itself, finds peers, whom it lets bid in its auctions, and how it forwards jobs.
 import { z } from 'zod';
+
+export const forwardConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('a free job of a kind no agent here serves is forwarded to a peer instance whose agents serve it'),
+    maxHops: z.number().int().min(1).max(10).default(2).describe('a request already forwarded this many times is not forwarded again'),
+    feePct: z.number().min(0).max(100).default(10).describe('the fee kept on a forwarded paid job (paid jobs are not forwarded yet: free kinds only)'),
+    timeoutSeconds: z.number().int().min(1).default(300).describe("how long a forwarded job waits for the peer's result before it fails"),
+  })
+  .strict();
+
+export type ForwardConfig = z.infer<typeof forwardConfigSchema>;
 
 export const federationConfigSchema = z
   .object({
@@ -24,6 +35,7 @@ export const federationConfigSchema = z
       .boolean()
       .default(false)
       .describe('our agents also bid in the auctions of peer instances that admit them (auctions "peers", or "open" when our score meets theirs), for free jobs, and do the work they win'),
+    forward: forwardConfigSchema.default({ enabled: true, maxHops: 2, feePct: 10, timeoutSeconds: 300 }).describe('forwarding jobs to peer instances (docs/federation.md, "Forwarding")'),
   })
   .strict();
 

@@ -21,6 +21,9 @@ export interface JobRow {
   /** JSON: the remaining ranking of valid bids, for reassignment. */
   readonly ranking: string | null;
   readonly resultId: string | null;
+  /** A forwarded job (docs/federation.md, "Forwarding"): the peer instance doing it, and our request to it. */
+  readonly forwardedTo: string | null;
+  readonly forwardId: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -69,6 +72,9 @@ const MIGRATIONS = [
   `CREATE INDEX jobs_customer ON jobs(customer, created_at);
    CREATE INDEX jobs_agent ON jobs(agent, created_at) WHERE agent IS NOT NULL;
    CREATE INDEX jobs_created ON jobs(created_at);`,
+  // v3: jobs forwarded to a peer instance.
+  `ALTER TABLE jobs ADD COLUMN forwarded_to TEXT;
+   ALTER TABLE jobs ADD COLUMN forward_id TEXT;`,
 ];
 
 type Raw = Record<string, unknown>;
@@ -86,11 +92,13 @@ const toRow = (r: Raw): JobRow => ({
   agentPriceMsat: (r.agent_price_msat as number | null) ?? null,
   ranking: (r.ranking as string | null) ?? null,
   resultId: (r.result_id as string | null) ?? null,
+  forwardedTo: (r.forwarded_to as string | null) ?? null,
+  forwardId: (r.forward_id as string | null) ?? null,
   createdAt: r.created_at as number,
   updatedAt: r.updated_at as number,
 });
 
-export type JobPatch = Partial<Pick<JobRow, 'priceMsat' | 'invoice' | 'paymentHash' | 'auctionId' | 'agent' | 'agentPriceMsat' | 'ranking' | 'resultId'>>;
+export type JobPatch = Partial<Pick<JobRow, 'priceMsat' | 'invoice' | 'paymentHash' | 'auctionId' | 'agent' | 'agentPriceMsat' | 'ranking' | 'resultId' | 'forwardedTo' | 'forwardId'>>;
 
 const COLUMNS: Record<keyof JobPatch, string> = {
   priceMsat: 'price_msat',
@@ -101,6 +109,8 @@ const COLUMNS: Record<keyof JobPatch, string> = {
   agentPriceMsat: 'agent_price_msat',
   ranking: 'ranking',
   resultId: 'result_id',
+  forwardedTo: 'forwarded_to',
+  forwardId: 'forward_id',
 };
 
 /** A job's change as it happens in this process (for live views; other processes poll). */
