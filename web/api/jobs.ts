@@ -44,6 +44,9 @@ const jobJson = (j: JobRow) => ({
   agent: j.agent,
   agentPriceMsat: j.agentPriceMsat,
   resultId: j.resultId,
+  /** Forwarded jobs: the peer instance doing the work and our request to it. */
+  forwardedTo: j.forwardedTo,
+  forwardId: j.forwardId,
   createdAt: j.createdAt,
   updatedAt: j.updatedAt,
 });
