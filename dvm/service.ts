@@ -41,6 +41,8 @@ export interface DvmDeps {
    * (our own relay): one seen on a shared relay is seen by the peers that serve it too.
    */
   readonly forward?: { readonly forwarder: Forwarder; readonly listen: NostrClient };
+  /** The largest audio/video/binary input a skill is handed (voice.maxUploadBytes; default 25 MB). */
+  readonly mediaMaxBytes?: number;
 }
 
 class JobFailed extends Error {
@@ -570,6 +572,7 @@ export class Dvm {
           chainTimeoutMs: this.d.config.chainTimeoutSeconds * 1000,
           urlTimeoutMs: 15_000,
           urlMaxBytes: 2 * 1024 * 1024,
+          ...(this.d.mediaMaxBytes !== undefined ? { mediaMaxBytes: this.d.mediaMaxBytes } : {}),
           signal: both,
         }),
       );

@@ -227,6 +227,7 @@ export async function startServices(
     publishElsewhere,
     outside: outsider,
     ...(forwarder && listen ? { forward: { forwarder, listen } } : {}),
+    mediaMaxBytes: config.voice.maxUploadBytes,
   });
   // The wallet served over NWC to the apps connected with `timmy wallet nwc add` (wallet/nwc/).
   const nwc = config.wallet.nwc.enabled
