@@ -23,6 +23,9 @@ import type { MemoryStore } from '../memory/store.js';
 import { withMemory } from './memory/skill.js';
 import { rememberSkills } from './memory/procedural.js';
 
+/** Jobs an agent works on at once before it counts as busy (announced in its heartbeats). */
+export const AGENT_CAPACITY = 4;
+
 export interface SwarmOptions {
   readonly client: NostrClient;
   readonly keystore: Keystore;
@@ -132,6 +135,11 @@ export class Agent implements AgentPort {
     this.active++;
   }
 
+  /** At capacity (the `capacity` its heartbeats announce): new jobs of its kinds may go to a peer instance. */
+  busy(): boolean {
+    return this.active >= AGENT_CAPACITY;
+  }
+
   jobEnded(outcome: 'succeeded' | 'failed' | 'cancelled'): void {
     this.active = Math.max(0, this.active - 1);
     if (outcome !== 'cancelled') this.bidder.recordJob(outcome === 'succeeded');
@@ -152,7 +160,7 @@ export class Agent implements AgentPort {
       client: o.client,
       kinds: this.persona.kinds,
       intervalSec: o.heartbeatSeconds ?? 30,
-      load: () => ({ active: this.active, capacity: 4 }),
+      load: () => ({ active: this.active, capacity: AGENT_CAPACITY }),
       onError: (err) => o.onError?.(err, `heartbeat ${this.name}`),
     });
     await announceAgent(this.persona, this.signer, o.client, { offer: this.offer, ...(o.nip05Domain ? { nip05Domain: o.nip05Domain, lud16: `${this.name}@${o.nip05Domain}` } : {}) }).catch((err: unknown) =>

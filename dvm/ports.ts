@@ -21,6 +21,8 @@ export interface AgentPort {
   encrypt(peer: string, content: string, scheme: 'nip04' | 'nip44'): string;
   /** The agent's wallet account, credited when it delivers. */
   readonly account: string;
+  /** True while the agent is at capacity: with every capable agent busy, a job may be forwarded to a peer. */
+  busy?(): boolean;
   /** Told when the agent starts and ends a job (load for heartbeats; success rate for its price learner). */
   jobStarted?(): void;
   jobEnded?(outcome: 'succeeded' | 'failed' | 'cancelled'): void;
@@ -44,6 +46,17 @@ export interface PaymentPort {
   release(jobId: string, agentAccount: string, agentMsat: number): Promise<void>;
   /** Returns the job's escrow to whoever paid it. Idempotent per job. */
   refund(jobId: string, reason: string): Promise<void>;
+
+  // Paying other instances (docs/federation.md, "Paid jobs between instances"); absent: only free
+  // jobs cross instances.
+  /** Null when `amountMsat` (routing fee limit included) can be paid to another node now; the reason when not. */
+  canPayPeer?(amountMsat: number): Promise<string | null>;
+  /** Null when a peer's `bolt11` asks exactly `amountMsat`, on our network, unexpired; the reason when not. */
+  checkPeerInvoice?(bolt11: string, amountMsat: number): Promise<string | null>;
+  /** Pays a peer's invoice (fronted by the treasury), at most once per invoice; resolves once it settled. */
+  payPeer?(bolt11: string, maxFeeMsat: number, signal: AbortSignal): Promise<{ feeMsat: number; preimage: string }>;
+  /** Releases the job's escrow: `msat` to pay back what the peer got, the rest to the instance's fees. Idempotent. */
+  reimburse?(jobId: string, msat: number): Promise<void>;
 }
 
 export interface RankedBid {

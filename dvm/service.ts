@@ -14,7 +14,8 @@ import { isTerminal } from './jobs/states.js';
 import { JobTraces } from './tracing.js';
 import { awaitOutsideResult } from './federation/outside-result.js';
 import type { Span } from '@opentelemetry/api';
-import { ForwardError, FORWARDED_TAG, type Forwarded, type Forwarder, type ForwardRecord } from './federation/forward.js';
+import { ForwardError, FORWARDED_TAG, type Forwarded, type Forwarder, type ForwardRecord, type Quote } from './federation/forward.js';
+import type { Peer } from './federation/directory.js';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, ctx?: Record<string, unknown>) => void;
 
@@ -241,6 +242,7 @@ export class Dvm {
     if (!job || ['delivered', 'failed', 'cancelled', 'refunded'].includes(job.state)) return;
     this.d.store.transition(id, 'cancelled', reason);
     await this.refundIfPaid(id, reason);
+    await this.withdrawForward(id, reason);
     this.traces.end(id, this.d.store.get(id)?.state ?? 'cancelled');
   }
 
@@ -283,6 +285,7 @@ export class Dvm {
         this.d.store.transition(id, 'failed', msg);
         await this.errorFeedback(job, msg).catch(() => undefined);
         await this.refundIfPaid(id, msg);
+        await this.withdrawForward(id, msg);
       })
       .catch((err: unknown) => this.log('error', 'job step could not record its failure', { job: id, error: (err as Error).message }))
       .finally(() => {
@@ -304,7 +307,7 @@ export class Dvm {
       if (!job) return;
       switch (job.state) {
         case 'received':
-          await this.traces.span(job, 'timmy.quote', {}, (s) => this.onReceived(job, s));
+          await this.traces.span(job, 'timmy.quote', {}, (s) => this.onReceived(job, signal, s));
           break;
         case 'awaiting-approval':
           return; // approve() or the CLI moves it on
@@ -329,15 +332,19 @@ export class Dvm {
     return this.d.agents.filter((a) => a.alive() && a.skill(kind));
   }
 
-  private async onReceived(job: JobRow, span?: Span): Promise<void> {
+  private async onReceived(job: JobRow, signal: AbortSignal, span?: Span): Promise<void> {
     const req = this.request(job);
     const agents = this.capable(req.kind);
-    if (agents.length === 0) return this.toForward(job, req);
+    if (agents.length === 0) return this.toForward(job, req, signal, `no agent here serves kind ${req.kind} right now`);
+    // All busy: a peer instance that serves the kind may take it now (else it waits for ours).
+    if (agents.every((a) => a.busy?.()) && this.d.forward?.forwarder.plan(req).ok) return this.toForward(job, req, signal, `every agent here serving kind ${req.kind} is busy`);
     // Before any payment: a job no agent here is reputable enough for is refused at once.
     this.eligible(req, agents);
     const free = this.d.config.freeKinds.includes(req.kind);
     const price = free ? 0 : this.d.pricing.quoteMsat(req, agents) + this.d.config.feeMsat;
     if (req.bidMsat !== undefined && price > req.bidMsat) {
+      // Cheaper elsewhere: a peer instance may do it within the bid (docs/federation.md, "Forwarding").
+      if (!free && this.d.forward?.forwarder.plan(req).ok) return this.toForward(job, req, signal, `our price of ${price} msat is above the bid of ${req.bidMsat} msat`);
       throw new JobFailed(`the price is ${price} msat, above your bid of ${req.bidMsat} msat`);
     }
     const needsApproval =
@@ -383,7 +390,7 @@ export class Dvm {
   private async runAuction(job: JobRow, signal: AbortSignal, span?: Span): Promise<void> {
     const req = this.request(job);
     const capable = this.capable(req.kind);
-    if (capable.length === 0) return this.forwardTo(job, req);
+    if (capable.length === 0 || job.forwardedTo) return this.forwardTo(job, req);
     const { bidders, scores, minScore } = this.eligible(req, capable);
     const max = job.priceMsat > 0 ? job.priceMsat - this.d.config.feeMsat : (req.bidMsat ?? Number.MAX_SAFE_INTEGER);
     // The auction port may not honour the signal: stop waiting for it when the job is cancelled or the instance stops.
@@ -416,20 +423,82 @@ export class Dvm {
     }, { ranking: out.ranking });
   }
 
-  /** A job no agent here serves: on to bidding (where it is forwarded), if a peer can take it. */
-  private async toForward(job: JobRow, req: JobRequest): Promise<void> {
-    const none = `no agent here serves kind ${req.kind} right now`;
+  /**
+   * A job no agent here serves (or whose agents are all busy, or, paid, one a peer may do within
+   * the bid): forwarded, if a peer can take it. A free one goes on to bidding (where it is sent); a
+   * paid one is quoted by the peer first, and the customer is asked for its price plus our fee.
+   */
+  private async toForward(job: JobRow, req: JobRequest, signal: AbortSignal, none: string): Promise<void> {
     const plan = this.d.forward?.forwarder.plan(req);
     if (!plan) throw new JobFailed(none);
     if (!plan.ok) throw new JobFailed(`${none}, and the job is not forwarded: ${plan.reason}`);
     const needsApproval = this.d.config.approvalKinds.includes(req.kind);
-    this.d.store.transition(job.id, needsApproval ? 'awaiting-approval' : 'bidding', `${needsApproval ? 'waits for operator approval' : 'free job'}; ${none}: to be forwarded to a peer instance`, { priceMsat: 0 });
+    if (this.d.config.freeKinds.includes(req.kind)) {
+      // forwardedTo marks it for forwarding (the peer is chosen again when it is sent).
+      this.d.store.transition(job.id, needsApproval ? 'awaiting-approval' : 'bidding', `${needsApproval ? 'waits for operator approval' : 'free job'}; ${none}: to be forwarded to a peer instance`, {
+        priceMsat: 0,
+        forwardedTo: plan.peer.pubkey,
+      });
+    } else {
+      const quoted = await this.quoteForward(job, req, plan.peer, signal, none);
+      if (!quoted) return;
+      const next = needsApproval ? 'awaiting-approval' : quoted.price > 0 ? 'awaiting-payment' : 'bidding';
+      this.d.store.transition(job.id, next, quoted.reason, { priceMsat: quoted.price, forwardedTo: plan.peer.pubkey, forwardId: quoted.record.request }, { forward: quoted.record, quote: quoted.invoice });
+    }
     if (needsApproval) await this.feedback(this.d.store.get(job.id)!, 'processing', 'waiting for the operator to approve this job');
   }
 
-  /** Instead of an auction: the job goes to a peer instance (chosen now, the peer directory may have changed). */
+  /**
+   * Paid forwarding, before the customer pays: our request goes to the peer with a bid that leaves
+   * room for our fee, and the peer's invoice sets the price (its amount, plus
+   * federation.forward.feePct of it, plus dvm.feeMsat). The treasury must be able to front it.
+   */
+  private async quoteForward(
+    job: JobRow,
+    req: JobRequest,
+    peer: Peer,
+    signal: AbortSignal,
+    none: string,
+  ): Promise<{ price: number; record: ForwardRecord; invoice: Quote['invoice']; reason: string } | undefined> {
+    const f = this.d.forward!;
+    const p = this.d.payments;
+    const fee = (msat: number): number => Math.ceil((msat * f.forwarder.feePct) / 100) + this.d.config.feeMsat;
+    let bid: number | undefined;
+    if (req.bidMsat !== undefined) {
+      bid = Math.floor((req.bidMsat - this.d.config.feeMsat) / (1 + f.forwarder.feePct / 100));
+      while (bid > 0 && bid + fee(bid) > req.bidMsat) bid--;
+      if (bid <= 0) throw new JobFailed(`${none}, and your bid of ${req.bidMsat} msat leaves nothing for a peer instance after our fee`);
+    }
+    let q: Quote;
+    try {
+      q = await f.forwarder.quote(req, peer, { ...(bid !== undefined ? { bidMsat: bid } : {}), signal });
+    } catch (err) {
+      if (signal.aborted) return undefined;
+      if (err instanceof ForwardError) throw new JobFailed(`${none}, and forwarding it failed: ${err.message}`);
+      throw err;
+    }
+    const name = `${q.record.name} (${peer.pubkey.slice(0, 12)})`;
+    if (!q.invoice) return { price: 0, record: q.record, invoice: null, reason: `${none}: forwarded to the peer instance ${name}, which does it for free` };
+    const asked = q.invoice.amountMsat;
+    const price = asked + fee(asked);
+    const problem =
+      (p.checkPeerInvoice ? await p.checkPeerInvoice(q.invoice.bolt11, asked) : 'this wallet does not pay other instances') ??
+      (bid !== undefined && asked > bid ? `it asks ${asked} msat, above the bid of ${bid} msat` : null) ??
+      (p.canPayPeer ? await p.canPayPeer(price) : null);
+    if (problem) {
+      await f.forwarder.withdrawRecord(req.kind, q.record, problem).catch(() => undefined);
+      throw new JobFailed(`${none}, and the peer instance ${name} cannot take it: ${problem}`);
+    }
+    return { price, record: q.record, invoice: q.invoice, reason: `${none}: forwarded to the peer instance ${name}; priced at ${price} msat (it asks ${asked} msat, our fee ${price - asked} msat)` };
+  }
+
+  /** Instead of an auction: the job goes to a peer instance (chosen now, the peer directory may have changed; already, when quoted). */
   private forwardTo(job: JobRow, req: JobRequest): void {
-    const none = `no agent here serves kind ${req.kind} right now`;
+    if (job.forwardedTo && job.forwardId) {
+      this.d.store.transition(job.id, 'assigned', `forwarded to the peer instance ${job.forwardedTo.slice(0, 12)} as request ${job.forwardId.slice(0, 12)}`);
+      return;
+    }
+    const none = job.forwardedTo ? `to be forwarded` : `no agent here serves kind ${req.kind} right now`;
     const plan = this.d.forward?.forwarder.plan(req);
     if (!plan) throw new JobFailed(none);
     if (!plan.ok) throw new JobFailed(`${none}, and the job is not forwarded: ${plan.reason}`);
@@ -437,11 +506,35 @@ export class Dvm {
     this.d.store.transition(job.id, 'assigned', `${none}: forwarded to the peer instance ${p.announcement.name} (${p.pubkey.slice(0, 12)})`, { forwardedTo: p.pubkey });
   }
 
+  /** The forward on record for a job (with the peer's quote for a paid one), from its transitions. */
+  private forwardOf(job: JobRow): { record: ForwardRecord; quote?: Quote['invoice'] } | undefined {
+    const data = this.d.store.transitions(job.id).reverse().find((t) => t.data?.includes('"forward"'))?.data;
+    if (!data) return undefined;
+    const d = JSON.parse(data) as { forward?: ForwardRecord; quote?: Quote['invoice'] };
+    return d.forward ? { record: d.forward, ...('quote' in d ? { quote: d.quote ?? null } : {}) } : undefined;
+  }
+
+  /**
+   * A paid forward whose job ended before we waited for the peer's result (the customer did not
+   * pay, cancelled, or the operator refused it): the peer's request is withdrawn, so its invoice is
+   * cancelled there. Once we wait for the result, the wait itself withdraws when it gives up.
+   */
+  private async withdrawForward(id: string, reason: string): Promise<void> {
+    const job = this.d.store.get(id);
+    const f = this.d.forward;
+    if (!job?.forwardId || !f || job.state === 'delivered') return;
+    if (this.d.store.transitions(id).some((t) => t.to === 'executing')) return;
+    const fwd = this.forwardOf(job);
+    if (fwd && 'quote' in fwd) await f.forwarder.withdrawRecord(job.kind, fwd.record, reason).catch(() => undefined);
+  }
+
   /** A forwarded job: our request to the peer goes out (or was out before a restart), its result comes back to the customer. */
   private async runForwarded(job: JobRow, signal: AbortSignal): Promise<void> {
     const f = this.d.forward;
     if (!f) throw new JobFailed('the job was forwarded, but forwarding is off now');
     const req = this.request(job);
+    const fwd = this.forwardOf(job);
+    if (fwd && 'quote' in fwd) return this.runQuoted(job, req, fwd.record, fwd.quote ?? null, signal);
     let out: Forwarded | undefined;
     try {
       if (job.state === 'assigned') {
@@ -460,16 +553,61 @@ export class Dvm {
         );
       } else {
         // Resumed after a restart (start() recorded it): wait again for the result of the request on record.
-        const data = this.d.store.transitions(job.id).reverse().find((t) => t.data?.includes('"forward"'))?.data;
-        const record = data ? (JSON.parse(data) as { forward?: ForwardRecord }).forward : undefined;
-        if (!record) throw new JobFailed('the forwarded request is not on record');
-        out = await unlessAborted(f.forwarder.resume(req.kind, record, { signal, keep: () => this.stopped }), signal);
+        if (!fwd) throw new JobFailed('the forwarded request is not on record');
+        out = await unlessAborted(f.forwarder.resume(req.kind, fwd.record, { signal, keep: () => this.stopped }), signal);
       }
     } catch (err) {
       if (err instanceof ForwardError) throw new JobFailed(err.message);
       throw err;
     }
     if (!out || signal.aborted) return;
+    await this.deliverForwarded(job, req, out);
+  }
+
+  /**
+   * A forward the peer priced (docs/federation.md, "Paid jobs between instances"): now that our
+   * customer paid, we pay the peer's invoice (the treasury fronts it; the peer holds it until it
+   * delivers) and wait for its result; then the escrow pays the treasury back and keeps our fee.
+   * A payment that fails ends the wait at once (the request is withdrawn, the customer refunded).
+   */
+  private async runQuoted(job: JobRow, req: JobRequest, record: ForwardRecord, quote: Quote['invoice'], signal: AbortSignal): Promise<void> {
+    const f = this.d.forward!;
+    const p = this.d.payments;
+    if (job.state === 'assigned') {
+      this.d.store.transition(job.id, 'executing', quote ? `paying ${record.name} ${quote.amountMsat} msat; waiting for its result` : `waiting for ${record.name}'s result`);
+      void this.feedback(job, 'processing', `forwarded to the instance ${record.name}: waiting for its result`).catch(() => undefined);
+    }
+    const failed = new AbortController();
+    let paying: Promise<{ feeMsat: number }> | undefined;
+    if (quote) {
+      if (!p.payPeer || !p.reimburse) throw new JobFailed('the job was forwarded as a paid one, but this wallet does not pay other instances now');
+      paying = this.traces.span(job, 'timmy.payment.peer', { 'timmy.agent_msat': quote.amountMsat }, () => p.payPeer!(quote.bolt11, Math.max(0, job.priceMsat - quote.amountMsat), signal));
+      paying.catch((err: unknown) => failed.abort(new ForwardError(`paying the peer instance ${record.name} failed: ${(err as Error).message}`)));
+    }
+    let out: Forwarded | undefined;
+    try {
+      out = await unlessAborted(f.forwarder.resume(req.kind, record, { signal: AbortSignal.any([signal, failed.signal]), keep: () => this.stopped, paid: true }), signal);
+    } catch (err) {
+      if (err instanceof ForwardError) throw new JobFailed(err.message);
+      throw err;
+    }
+    if (!out || signal.aborted) return;
+    if (quote && paying) {
+      let paid;
+      try {
+        paid = await paying;
+      } catch (err) {
+        if (signal.aborted) return;
+        throw new JobFailed(`${record.name} delivered, but paying it failed (${(err as Error).message}); the customer is refunded`);
+      }
+      this.d.store.transition(job.id, 'executing', `paid ${record.name} ${quote.amountMsat} msat over Lightning (routing fee ${paid.feeMsat} msat)`);
+      await p.reimburse!(job.id, quote.amountMsat + paid.feeMsat);
+    }
+    await this.deliverForwarded(job, req, out);
+  }
+
+  /** The peer's result, re-published to our customer, signed by the coordinator. */
+  private async deliverForwarded(job: JobRow, req: JobRequest, out: Forwarded): Promise<void> {
     const peerResult = out.result;
     const kept = peerResult.tags.filter((t) => !['request', 'e', 'i', 'p', 'amount', 'encrypted', 'status', FORWARDED_TAG].includes(t[0] ?? ''));
     const r = await this.d.coordinator.signEvent(
@@ -534,7 +672,7 @@ export class Dvm {
   private async execute(job: JobRow, signal: AbortSignal): Promise<void> {
     const agent = this.d.agents.find((a) => a.pubkey === job.agent);
     const req = this.request(job);
-    if (!agent && job.agent && job.priceMsat === 0 && this.d.outside?.(job.agent)) return this.awaitOutside(job, req, job.agent, signal);
+    if (!agent && job.agent && (job.priceMsat === 0 || this.d.payments.payPeer) && this.d.outside?.(job.agent)) return this.awaitOutside(job, req, job.agent, signal);
     const skill = agent?.skill(req.kind);
     if (!agent || !skill || !agent.alive()) {
       if (job.agent) await this.labelJob(job, job.agent, 'failed');
@@ -623,23 +761,53 @@ export class Dvm {
   }
 
   /**
-   * An outside agent won (free jobs only, docs/federation.md): it publishes the result itself. We
-   * wait for it, check it, and record and label the job as for our own agents; a winner that does
-   * not deliver a valid result in time is labelled failed and the job goes to the next bidder.
+   * An outside agent won (docs/federation.md): it publishes the result itself. We wait for it,
+   * check it, and record and label the job as for our own agents; a winner that does not deliver a
+   * valid result in time is labelled failed and the job goes to the next bidder. For a paid job the
+   * result must carry the agent's invoice for its price (`timmy-invoice`), which we pay before the
+   * job counts as delivered.
    */
   private async awaitOutside(job: JobRow, req: JobRequest, agent: string, signal: AbortSignal): Promise<void> {
     const who = `outside agent ${agent.slice(0, 12)}`;
     if (job.state === 'assigned') this.d.store.transition(job.id, 'executing', `${who} starts; waiting for its result`);
     const started = Date.now();
-    const r = await awaitOutsideResult(this.d.client, { request: req, agent, timeoutMs: this.d.config.jobTimeoutSeconds * 1000, signal });
+    const price = job.priceMsat > 0 ? (job.agentPriceMsat ?? 0) : 0;
+    const r = await awaitOutsideResult(this.d.client, {
+      request: req,
+      agent,
+      timeoutMs: this.d.config.jobTimeoutSeconds * 1000,
+      signal,
+      ...(price > 0 && this.d.payments.checkPeerInvoice ? { invoice: (bolt11: string) => this.d.payments.checkPeerInvoice!(bolt11, price) } : {}),
+    });
     if (signal.aborted) return;
     if (!r.ok) {
       await this.labelJob(job, agent, 'failed');
       return this.reassign(this.d.store.get(job.id)!, `${who} failed (${r.reason})`);
     }
+    if (job.priceMsat > 0) await this.payOutside(job, who, price, r.invoice, signal);
+    if (signal.aborted) return;
     this.d.store.transition(job.id, 'delivered', `result ${r.event.id.slice(0, 12)} published by ${who}`, { resultId: r.event.id });
     const late = Date.now() - started > this.d.config.lateAfterSeconds * 1000;
     await this.labelJob(job, agent, late ? 'late' : 'delivered', r.event.id);
+  }
+
+  /**
+   * Pays an outside winner its price over Lightning (the treasury fronts it), then releases the
+   * escrow to pay the treasury back. The routing fee comes out of what the customer paid above the
+   * price (our fee and the auction's surplus). Not paid: the job fails and the customer is refunded.
+   */
+  private async payOutside(job: JobRow, who: string, price: number, bolt11: string | undefined, signal: AbortSignal): Promise<void> {
+    const p = this.d.payments;
+    if (!p.payPeer || !p.reimburse || !bolt11) throw new JobFailed(`${who} delivered, but cannot be paid: this wallet does not pay other instances`);
+    let paid;
+    try {
+      paid = await this.traces.span(job, 'timmy.payment.peer', { 'timmy.agent_msat': price }, () => p.payPeer!(bolt11, Math.max(0, job.priceMsat - price), signal));
+    } catch (err) {
+      if (signal.aborted) return;
+      throw new JobFailed(`${who} delivered, but paying its invoice failed (${(err as Error).message}); the customer is refunded`);
+    }
+    this.d.store.transition(job.id, 'executing', `paid ${who} ${price} msat over Lightning (routing fee ${paid.feeMsat} msat)`);
+    await p.reimburse(job.id, price + paid.feeMsat);
   }
 
   /** Pays the agent its price from the job's escrow; the instance keeps the rest. */

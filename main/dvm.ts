@@ -8,7 +8,7 @@ import { getPublicKey } from '../nostr/verify.js';
 import { Dvm, type Log } from '../dvm/service.js';
 import { JobStore } from '../dvm/jobs/store.js';
 import { AuctionCoordinator, type AuctionOutcome } from '../dvm/auction/coordinator.js';
-import type { AuctionPort, PricePort, ReputationPort } from '../dvm/ports.js';
+import type { AgentPort, AuctionPort, PricePort, ReputationPort } from '../dvm/ports.js';
 import type { BuiltinWallet } from '../wallet/builtin.js';
 import type { WalletStatus } from '../web/deps.js';
 import { openWallet } from '../wallet/select.js';
@@ -127,7 +127,17 @@ export async function startServices(
     }
   };
   const remoteWork = config.federation.bidOnPeers
-    ? new RemoteWork({ client, jobTimeoutMs: config.dvm.jobTimeoutSeconds * 1000, chainTimeoutMs: config.dvm.chainTimeoutSeconds * 1000, publishElsewhere, log: o.log })
+    ? new RemoteWork({
+        client,
+        jobTimeoutMs: config.dvm.jobTimeoutSeconds * 1000,
+        chainTimeoutMs: config.dvm.chainTimeoutSeconds * 1000,
+        publishElsewhere,
+        log: o.log,
+        // Paid jobs won in peers' auctions are invoiced to the agent's account (docs/federation.md).
+        ...(wallet.capabilities.receiveExternal
+          ? { invoice: async (agent: AgentPort, msat: number, description: string) => (await wallet.createInvoice({ amountMsat: msat, account: agent.account, description })).bolt11 }
+          : {}),
+      })
     : undefined;
   const swarm = new Swarm({
     client,
@@ -144,7 +154,7 @@ export async function startServices(
           peerCoordinators: (agent: string) => (federation ? peerAuctionsFor(federation.directory.peers(), book.score(agent)) : []),
           onPeerWin: (agent: Agent, won: BidOutcome) => {
             const jobId = won.result?.jobId;
-            if (jobId && won.result) void remoteWork.run(agent, { coordinator: won.result.coordinator, jobId });
+            if (jobId && won.result) void remoteWork.run(agent, { coordinator: won.result.coordinator, jobId, ...(won.result.price !== undefined ? { price: won.result.price } : {}) });
           },
         }
       : {}),
@@ -163,10 +173,15 @@ export async function startServices(
   const auction: AuctionPort = {
     async run(job, { maxMsat, bidders, attempt = 0, scores, minScore }) {
       const units = Math.max(1, ...bidders.map((b) => b.skill(job.kind)?.units(quoteJob(job)) ?? 1));
-      // Outside agents bid only for free jobs (two built-in wallets cannot pay each other) that they
-      // can read (an encrypted request is addressed to one of ours); peers' agents get their score listed.
-      const outsiders = config.federation.auctions !== 'closed' && config.dvm.freeKinds.includes(job.kind) && !job.encryption;
-      const admit = (pk: string): boolean => local.has(pk) || (outsiders && outsider(pk));
+      // Outside agents bid for jobs they can read (an encrypted request is addressed to one of ours):
+      // free ones, and paid ones when our wallet can pay them over Lightning (the treasury fronts
+      // the payment: docs/federation.md) and their instance announces it can be paid so.
+      // Peers' agents get their score listed.
+      const free = config.dvm.freeKinds.includes(job.kind);
+      const payable = !free && config.federation.auctions !== 'closed' && (await payments.canPayPeer(maxMsat + config.dvm.feeMsat)) === null;
+      const outsiders = config.federation.auctions !== 'closed' && !job.encryption && (free || payable);
+      const lightning = (pk: string): boolean => federation?.directory.instanceOf(pk)?.announcement.lightning === true;
+      const admit = (pk: string): boolean => local.has(pk) || (outsiders && outsider(pk) && (free || lightning(pk)));
       let listed = scores;
       if (outsiders && scores && federation) {
         const all = new Map(scores);
@@ -188,6 +203,7 @@ export async function startServices(
       return { resultId: out.result.id, ranking: out.ranking.map((b) => ({ agent: b.agent, priceMsat: b.price })), pricePaidMsat: out.pricePaid ?? null };
     },
   };
+  const payments = paymentPort(wallet, { treasuryFeePct: config.wallet.treasury.feePct });
   const pricing: PricePort = { quoteMsat: (req) => Math.ceil(swarm.quoteMsat(req) * QUOTE_HEADROOM) };
   const store = new JobStore(join(config.dataDir, 'dvm.sqlite'));
   // Forwarding (docs/federation.md): the peer directory starts after the DVM, so it is looked up lazily.
@@ -204,6 +220,8 @@ export async function startServices(
           connect: (relays) => new WsClient(relays, { publishTimeoutMs: 5000 }),
           config: fwd,
           freeKinds: config.dvm.freeKinds,
+          payExternal: wallet.capabilities.payExternal,
+          score: (pk) => book.score(pk),
           known: (id) => store.get(id) !== undefined,
           ...(o.relayUrl ? { relayHint: o.relayUrl } : {}),
         })
@@ -216,7 +234,7 @@ export async function startServices(
     client,
     store,
     agents: swarm.agents,
-    payments: paymentPort(wallet, { treasuryFeePct: config.wallet.treasury.feePct }),
+    payments,
     auction,
     pricing,
     reputation: reputationPort,
@@ -241,7 +259,7 @@ export async function startServices(
   await dvm.start();
   // After the agents have announced their handlers (which vouch for this instance).
   federation = config.federation.enabled
-    ? await startFederation({ config, client, signer: coordinator, swarm, ...(o.relayUrl ? { relayUrl: o.relayUrl } : {}), log: (level, m) => o.log(level, m) })
+    ? await startFederation({ config, client, signer: coordinator, swarm, lightning: wallet.capabilities.payExternal && wallet.capabilities.receiveExternal, ...(o.relayUrl ? { relayUrl: o.relayUrl } : {}), log: (level, m) => o.log(level, m) })
     : undefined;
   return {
     keystore,

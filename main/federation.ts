@@ -30,6 +30,8 @@ export async function startFederation(o: {
   client: NostrClient;
   signer: Signer;
   swarm: Swarm;
+  /** The wallet pays and receives over Lightning (announced: paid jobs cross instances). */
+  lightning?: boolean;
   /** The embedded relay's URL (announced when no public `relay.url` is configured). */
   relayUrl?: string;
   log: (level: 'info' | 'warn', msg: string) => void;
@@ -56,6 +58,7 @@ export async function startFederation(o: {
     ...(config.federation.auctions === 'open' ? { minScore: config.federation.minScore } : {}),
     // Free jobs of kinds no agent here serves go to peers (docs/federation.md, "Forwarding").
     forwarding: config.federation.forward.enabled,
+    ...(o.lightning ? { lightning: true } : {}),
   });
   const directory = new PeerDirectory({
     client,

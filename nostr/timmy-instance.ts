@@ -34,6 +34,11 @@ export interface InstanceInfo {
   readonly minScore?: number;
   /** Whether this instance takes jobs it cannot serve and forwards them to peers. */
   readonly forwarding: boolean;
+  /**
+   * Whether its wallet pays and receives over Lightning (BOLT11): then its agents may win peers'
+   * paid auctions and be paid, and it forwards and takes forwarded paid jobs. Absent = false.
+   */
+  readonly lightning?: boolean;
 }
 
 export interface InstanceAnnouncement extends InstanceInfo {
@@ -83,6 +88,7 @@ export function parseInstanceAnnouncement(e: NostrEvent, now: number): Checked<I
   if (c.auctions !== 'closed' && c.auctions !== 'peers' && c.auctions !== 'open') return fail('auctions must be closed, peers or open');
   if (c.minScore !== undefined && (typeof c.minScore !== 'number' || c.minScore < 0 || c.minScore > 1)) return fail('minScore must be a number from 0 to 1');
   if (typeof c.forwarding !== 'boolean') return fail('forwarding must be true or false');
+  if (c.lightning !== undefined && typeof c.lightning !== 'boolean') return fail('lightning must be true or false');
   if (!Array.isArray(c.agents) || c.agents.length > 500) return fail('agents must be a list');
   const agents: AnnouncedAgent[] = [];
   for (const a of c.agents as Record<string, unknown>[]) {
@@ -117,6 +123,7 @@ export function parseInstanceAnnouncement(e: NostrEvent, now: number): Checked<I
       auctions: c.auctions,
       ...(typeof c.minScore === 'number' ? { minScore: c.minScore } : {}),
       forwarding: c.forwarding,
+      ...(c.lightning === true ? { lightning: true } : {}),
     },
   };
 }

@@ -3,7 +3,7 @@
 // the request it builds for the peer.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Forwarder, forwardChain, PAID_NOT_FORWARDED, type ForwarderOptions } from '../dvm/federation/forward.js';
+import { Forwarder, forwardChain, NO_LIGHTNING, type ForwarderOptions } from '../dvm/federation/forward.js';
 import type { Peer } from '../dvm/federation/directory.js';
 import { parseJobRequest, type JobRequest } from '../nostr/nip90.js';
 import { secretKeySigner } from '../nostr/signer.js';
@@ -13,14 +13,14 @@ import { Keys } from './support/relay.js';
 const customer = new Keys();
 const agentB = new Keys().pk;
 
-function peer(pubkey: string, kinds: number[], createdAt = 100): Peer {
-  const agents = [{ pubkey: agentB, name: 'tally', kinds }];
+function peer(pubkey: string, kinds: number[], createdAt = 100, o: { lightning?: boolean; ask?: number; agent?: string } = {}): Peer {
+  const agents = [{ pubkey: o.agent ?? agentB, name: 'tally', kinds, ...(o.ask !== undefined ? { askMsat: Object.fromEntries(kinds.map((k) => [String(k), o.ask!])) } : {}) }];
   return {
     pubkey,
     agents,
     firstSeen: 0,
     lastSeen: 0,
-    announcement: { pubkey, name: `peer-${pubkey.slice(0, 4)}`, relays: ['ws://127.0.0.1:1'], agents, kinds, createdAt } as unknown as Peer['announcement'],
+    announcement: { pubkey, name: `peer-${pubkey.slice(0, 4)}`, relays: ['ws://127.0.0.1:1'], agents, kinds, createdAt, ...(o.lightning ? { lightning: true } : {}) } as unknown as Peer['announcement'],
   };
 }
 
@@ -66,7 +66,12 @@ describe('forwarding decisions', () => {
     assert.deepEqual(f.peerKinds(), [5302, 5400]);
     const no = (r: ReturnType<Forwarder['plan']>): string => (r.ok ? 'forwarded' : r.reason);
     assert.match(no(f.plan(request([input], 5001))), /no known peer instance serves kind 5001/);
-    assert.equal(no(f.plan(request([input], 5302))), PAID_NOT_FORWARDED);
+    assert.equal(no(f.plan(request([input], 5302))), NO_LIGHTNING);
+    // With a wallet that pays other nodes: paid kinds go to peers announcing Lightning only.
+    const paying = forwarder([peer(B, [5302])], { payExternal: true });
+    assert.match(no(paying.plan(request([input], 5302))), /no peer instance serving kind 5302 can be paid over Lightning/);
+    const ln = forwarder([peer(B, [5302], 100, { lightning: true })], { payExternal: true }).plan(request([input], 5302));
+    assert.ok(ln.ok && ln.peer.pubkey === B);
     assert.match(no(f.plan(request([input, ['timmy-hops', '2']]))), /already forwarded 2 time\(s\), and federation.forward.maxHops is 2/);
     const mine = 'c'.repeat(64);
     const loop = forwarder([peer(B, [5400])], { known: (id) => id === mine, config: { enabled: true, maxHops: 9, feePct: 10, timeoutSeconds: 5 } });
@@ -81,6 +86,30 @@ describe('forwarding decisions', () => {
     const r = f.plan(request([input, ['e', 'e'.repeat(64), '', 'forwarded-from'], ['timmy-hops', '1']], 5400, from));
     assert.ok(r.ok);
     assert.equal(r.peer.pubkey, B);
+  });
+
+  it('prefers the cheapest announced ask, then the best-reputed agents', () => {
+    const [x, y, z] = [new Keys().pk, new Keys().pk, new Keys().pk];
+    const [ax, ay, az] = [new Keys().pk, new Keys().pk, new Keys().pk];
+    const scores = new Map([
+      [ax, 0.2],
+      [ay, 0.9],
+      [az, 0.5],
+    ]);
+    const f = forwarder([peer(x, [5400], 100, { ask: 500, agent: ax }), peer(y, [5400], 100, { ask: 500, agent: ay }), peer(z, [5400], 100, { ask: 300, agent: az })], {
+      score: (pk) => scores.get(pk) ?? 0,
+    });
+    const cheapest = f.plan(request([input]));
+    assert.ok(cheapest.ok && cheapest.peer.pubkey === z, 'the cheapest ask');
+    scores.set(az, 0);
+    const g = forwarder([peer(x, [5400], 100, { ask: 500, agent: ax }), peer(y, [5400], 100, { ask: 500, agent: ay })], { score: (pk) => scores.get(pk) ?? 0 });
+    const reputed = g.plan(request([input]));
+    assert.ok(reputed.ok && reputed.peer.pubkey === y, 'same ask: the better score');
+  });
+
+  it('adds our bid for a paid forward', () => {
+    const t = forwarder([peer(B, [5400])]).subRequest(request([input]), peer(B, [5400]), 2500);
+    assert.deepEqual(t.tags.at(-1), ['bid', '2500']);
   });
 
   it('builds the peer request: inputs and params copied, the peer agents addressed, the chain extended, one more hop', () => {

@@ -1,8 +1,9 @@
 // Forwarding between instances (docs/federation.md, "Forwarding"): three instances and a shared
 // relay. A has no agent for kind 5400; B and C do. A customer's 5400 request sent to A is forwarded
 // (a request of A's coordinator, chained and hop-counted) and the result comes back from A. A request
-// at maxHops is not forwarded; a peer that never answers makes the job fail in time; and two
-// instances that each think the other serves the kind cannot make a job loop.
+// at maxHops is not forwarded; a peer that never answers makes the job fail in time; two
+// instances that each think the other serves the kind cannot make a job loop; and a job whose
+// local agents are all busy goes to a peer.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { runCli, ROOT } from './support/cli.js';
 import { WsClient } from '../nostr/ws-client.js';
 import type { NostrEvent } from '../nostr/nip01.js';
 import { buildJobResult, parseJobRequest } from '../nostr/nip90.js';
+import { AGENT_CAPACITY } from '../agents/swarm.js';
 
 /** A persona folder holding copies of some default personas. */
 function personas(...names: string[]): string {
@@ -111,13 +113,13 @@ describe('forwarding jobs between instances', { timeout: 240_000 }, () => {
       const err = await until('error feedback', () => customer.feedback(far.id, 'error')[0]);
       assert.match(statusText(err), /not forwarded: the request was already forwarded 2 time\(s\), and federation.forward.maxHops is 2/);
 
-      // 3. Paid kinds are not forwarded: not free here (5050), or not free at the peer (5302: its payment-required).
+      // 3. With built-in wallets, paid kinds are not forwarded: not free here (5050), or not free at the peer (5302: its payment-required).
       const paidHere = await customer.request({ kind: 5050, tags: [['i', 'hello', 'text']] });
       const e1 = await until('error feedback', () => customer.feedback(paidHere.id, 'error')[0]);
-      assert.match(statusText(e1), /not forwarded: forwarding paid jobs needs a Lightning wallet both sides can reach; not supported yet/);
+      assert.match(statusText(e1), /not forwarded: a paid job is forwarded only by a wallet that pays other Lightning nodes \(wallet.backend "lnd"\)/);
       const paidThere = await customer.request({ kind: 5302, tags: [['i', 'nostr', 'text']] });
       const e2 = await until('error feedback', () => customer.feedback(paidThere.id, 'error')[0], 20_000);
-      assert.equal(statusText(e2), 'forwarding paid jobs needs a Lightning wallet both sides can reach; not supported yet');
+      assert.equal(statusText(e2), 'the peer asks for payment, and this job is forwarded as a free one');
       const gaveUp = await untilState(a.jobs, paidThere.id, 'failed');
       // A withdrew its request (NIP-09), so the peer's job waits for no payment.
       const peerOf = gaveUp.forwardedTo === coordinator(b) ? b : c;
@@ -187,6 +189,40 @@ describe('forwarding jobs between instances', { timeout: 240_000 }, () => {
       assert.ok(a.inst.services!.federation!.directory.get(coordinator(b)));
       await checkBooks(a);
       await checkBooks(b);
+    } finally {
+      await customer.close();
+      await b.close();
+      await a.close();
+      await shared.stop();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('forwards while every local agent serving the kind is busy, and keeps the job once one is free', async () => {
+    const shared = await startTestRelay();
+    const dirs = [personas('tally'), personas('tally')];
+    const a = await startTestInstance({ relays: [shared.url], agents: { personasDir: dirs[0] }, federation: { name: 'alpha' } });
+    const b = await startTestInstance({ relays: [shared.url], agents: { personasDir: dirs[1] }, federation: { name: 'beta' } });
+    const customer = new Customer(a.inst.relayUrl!);
+    try {
+      await knows(a, [b]);
+      const tally = a.inst.services!.swarm.agents.find((x) => x.name === 'tally')!;
+      tally.active = AGENT_CAPACITY; // as if it were running that many jobs
+      assert.ok(tally.busy());
+      const busy = await customer.request({ kind: 5400, tags: [['i', JSON.stringify({ kinds: [31280] }), 'text']] });
+      const j1 = await untilState(a.jobs, busy.id, ['delivered', 'failed'], 30_000);
+      assert.equal(j1.state, 'delivered', JSON.stringify(a.jobs.transitions(busy.id).map((t) => t.reason)));
+      assert.equal(j1.forwardedTo, coordinator(b));
+      assert.match(a.jobs.transitions(busy.id)[1]!.reason, /every agent here serving kind 5400 is busy: to be forwarded/);
+      const r1 = await until('result', () => customer.results(busy.id)[0]);
+      assert.equal(r1.pubkey, coordinator(a));
+      tally.active = 0;
+      const free = await customer.request({ kind: 5400, tags: [['i', JSON.stringify({ kinds: [31280, 1] }), 'text']] });
+      const j2 = await untilState(a.jobs, free.id, ['delivered', 'failed'], 30_000);
+      assert.equal(j2.state, 'delivered');
+      assert.equal(j2.forwardedTo, null, JSON.stringify(a.jobs.transitions(free.id).map((t) => t.reason)));
+      assert.equal(j2.agent, tally.pubkey, 'our own agent did it');
+      await checkBooks(a);
     } finally {
       await customer.close();
       await b.close();

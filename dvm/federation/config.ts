@@ -4,9 +4,12 @@ import { z } from 'zod';
 
 export const forwardConfigSchema = z
   .object({
-    enabled: z.boolean().default(true).describe('a free job of a kind no agent here serves is forwarded to a peer instance whose agents serve it'),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('a job of a kind no agent here serves (or a paid one whose bid only a peer meets) is forwarded to a peer instance whose agents serve it; paid ones need wallet.backend "lnd" and a peer announcing Lightning'),
     maxHops: z.number().int().min(1).max(10).default(2).describe('a request already forwarded this many times is not forwarded again'),
-    feePct: z.number().min(0).max(100).default(10).describe('the fee kept on a forwarded paid job (paid jobs are not forwarded yet: free kinds only)'),
+    feePct: z.number().min(0).max(100).default(10).describe("our fee on a forwarded paid job, in percent of the peer's price (plus dvm.feeMsat); it also pays the Lightning routing fee"),
     timeoutSeconds: z.number().int().min(1).default(300).describe("how long a forwarded job waits for the peer's result before it fails"),
   })
   .strict();
@@ -34,7 +37,7 @@ export const federationConfigSchema = z
     bidOnPeers: z
       .boolean()
       .default(false)
-      .describe('our agents also bid in the auctions of peer instances that admit them (auctions "peers", or "open" when our score meets theirs), for free jobs, and do the work they win'),
+      .describe('our agents also bid in the auctions of peer instances that admit them (auctions "peers", or "open" when our score meets theirs) and do the work they win; paid jobs are invoiced to the agent (wallet.backend "lnd")'),
     forward: forwardConfigSchema.default({ enabled: true, maxHops: 2, feePct: 10, timeoutSeconds: 300 }).describe('forwarding jobs to peer instances (docs/federation.md, "Forwarding")'),
   })
   .strict();

@@ -6,7 +6,14 @@ import type { NostrEvent } from '../../nostr/nip01.js';
 import { parseJobResult, resultKind, type JobRequest } from '../../nostr/nip90.js';
 import { verifyEvent } from '../../nostr/verify.js';
 
-export type OutsideResult = { readonly ok: true; readonly event: NostrEvent } | { readonly ok: false; readonly reason: string };
+/**
+ * On an outside winner's result for a paid job: `["timmy-invoice", <bolt11>]`, the agent's invoice
+ * for the price the auction pays it (docs/protocol.md). Not NIP-90's `amount` tag: the customer has
+ * paid the coordinator already and must not be asked again.
+ */
+export const INVOICE_TAG = 'timmy-invoice';
+
+export type OutsideResult = { readonly ok: true; readonly event: NostrEvent; readonly invoice?: string } | { readonly ok: false; readonly reason: string };
 
 /**
  * Whether `e` is a result the outside `agent` may deliver for `request`: signed by the agent, of the
@@ -32,7 +39,14 @@ export function checkOutsideResult(e: NostrEvent, request: JobRequest, agent: st
  */
 export function awaitOutsideResult(
   client: NostrClient,
-  o: { request: JobRequest; agent: string; timeoutMs: number; signal: AbortSignal },
+  o: {
+    request: JobRequest;
+    agent: string;
+    timeoutMs: number;
+    signal: AbortSignal;
+    /** A paid job: the result must carry an invoice this accepts (null = fine, else the reason). */
+    invoice?: (bolt11: string) => Promise<string | null>;
+  },
 ): Promise<OutsideResult> {
   return new Promise((resolve) => {
     let done = false;
@@ -49,9 +63,17 @@ export function awaitOutsideResult(
     const timer = setTimeout(() => finish({ ok: false, reason: `no result within ${Math.round(o.timeoutMs / 1000)} s` }), o.timeoutMs);
     sub = client.subscribe([{ kinds: [resultKind(o.request.kind)], authors: [o.agent], '#e': [o.request.id] }], {
       onEvent: (e) => {
-        if (!verifyEvent(e)) return;
+        if (done || !verifyEvent(e)) return;
         const r = checkOutsideResult(e, o.request, o.agent);
-        finish(r.ok ? r : { ok: false, reason: `invalid result ${e.id.slice(0, 12)}: ${r.reason}` });
+        const bad = (reason: string): void => finish({ ok: false, reason: `invalid result ${e.id.slice(0, 12)}: ${reason}` });
+        if (!r.ok) return bad(r.reason);
+        if (!o.invoice) return finish(r);
+        const bolt11 = e.tags.find((t) => t[0] === INVOICE_TAG)?.[1];
+        if (!bolt11) return bad(`no ${INVOICE_TAG} tag for a paid job`);
+        o.invoice(bolt11).then(
+          (why) => (why ? bad(why) : finish({ ...r, invoice: bolt11 })),
+          (err: unknown) => bad(`its invoice cannot be checked: ${(err as Error).message}`),
+        );
       },
     });
     if (done) sub.close();

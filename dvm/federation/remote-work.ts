@@ -2,13 +2,16 @@
 // an auction opened by a peer instance's coordinator (federation.bidOnPeers), so we do the work.
 // We fetch the request from the relays, resolve its inputs, run the agent's skill and publish the
 // NIP-90 result signed by the agent, built as the DVM builds its own (nostr/nip90.ts buildJobResult).
-// The peer's coordinator checks the result and labels the agent; it pays nothing (free jobs only).
+// The peer's coordinator checks the result and labels the agent. For a paid job (the coordinator
+// asked its customer for payment) the result carries our invoice for the auction's price
+// (`timmy-invoice`, dvm/federation/outside-result.ts), which the coordinator pays.
 import type { NostrClient } from '../../nostr/client.js';
 import type { NostrEvent } from '../../nostr/nip01.js';
-import { buildFeedback, buildJobResult, parseJobRequest, type FeedbackStatus, type JobRequest } from '../../nostr/nip90.js';
+import { buildFeedback, buildJobResult, normalizeFeedbackStatus, parseJobRequest, type FeedbackStatus, type JobRequest } from '../../nostr/nip90.js';
 import { resolveInputs } from '../inputs.js';
 import type { AgentPort } from '../ports.js';
 import { SkillError, type SkillJob } from '../skill.js';
+import { INVOICE_TAG } from './outside-result.js';
 
 export interface RemoteWorkOptions {
   readonly client: NostrClient;
@@ -19,6 +22,11 @@ export interface RemoteWorkOptions {
   /** Publishes to the relays a request's `relays` tag names (besides ours). */
   readonly publishElsewhere?: (relays: readonly string[], e: NostrEvent) => Promise<void>;
   readonly log?: (level: 'info' | 'warn', msg: string) => void;
+  /**
+   * An invoice of our wallet for `msat`, credited to the agent's account, that other Lightning
+   * nodes can pay. Absent (a wallet that cannot receive from outside): paid jobs are not done.
+   */
+  readonly invoice?: (agent: AgentPort, msat: number, description: string) => Promise<string>;
 }
 
 export class RemoteWork {
@@ -40,7 +48,7 @@ export class RemoteWork {
    * result, or undefined when there is none (the reason is logged; the coordinator's timeout then
    * fails the agent and moves the job on).
    */
-  async run(agent: AgentPort, won: { readonly coordinator: string; readonly jobId: string }): Promise<NostrEvent | undefined> {
+  async run(agent: AgentPort, won: { readonly coordinator: string; readonly jobId: string; readonly price?: number }): Promise<NostrEvent | undefined> {
     if (this.jobs.has(won.jobId) || this.stopping.signal.aborted) return undefined;
     this.jobs.add(won.jobId);
     const who = `${agent.name} (job ${won.jobId.slice(0, 12)} from ${won.coordinator.slice(0, 12)})`;
@@ -54,6 +62,9 @@ export class RemoteWork {
       if (req.encryption) return this.skip(`${who}: the request is encrypted to another agent`);
       const skill = agent.skill(req.kind);
       if (!skill) return this.skip(`${who}: the agent no longer serves kind ${req.kind}`);
+      // A paid job: the coordinator asked its customer for payment. We are paid the auction's price.
+      const paid = (won.price ?? 0) > 0 && (await this.paidJob(won.coordinator, won.jobId));
+      if (paid && !this.o.invoice) return this.skip(`${who}: a paid job, and our wallet cannot be paid by other nodes`);
       await this.feedback(agent, req, 'processing', `${agent.name} is working on it`);
       const stop = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.o.jobTimeoutMs + this.o.chainTimeoutMs)]);
       agent.jobStarted?.();
@@ -67,7 +78,8 @@ export class RemoteWork {
         });
         aborted.catch(() => undefined);
         const out = await Promise.race([skill.run(sj, { signal: stop, client: this.o.client, progress: () => undefined }), aborted]);
-        const result = await agent.signer.signEvent(buildJobResult({ request: req, content: out.content, extraTags: out.tags ?? [] }));
+        const invoice = paid ? [[INVOICE_TAG, await this.o.invoice!(agent, won.price!, `Timmy job ${won.jobId.slice(0, 12)} for ${won.coordinator.slice(0, 12)}`)]] : [];
+        const result = await agent.signer.signEvent(buildJobResult({ request: req, content: out.content, extraTags: [...(out.tags ?? []), ...invoice] }));
         await this.publish(result, req.relays);
         ok = true;
         await this.feedback(agent, req, 'success', 'delivered');
@@ -85,6 +97,12 @@ export class RemoteWork {
     } finally {
       this.jobs.delete(won.jobId);
     }
+  }
+
+  /** Whether the coordinator asked its customer to pay for the job (NIP-90 payment-required feedback). */
+  private async paidJob(coordinator: string, jobId: string): Promise<boolean> {
+    const fb = await this.o.client.query([{ kinds: [7000], authors: [coordinator], '#e': [jobId] }], { timeoutMs: 5000 });
+    return fb.some((e) => normalizeFeedbackStatus(e.tags.find((t) => t[0] === 'status')?.[1]) === 'payment-required');
   }
 
   /** Stops the jobs under way at their next wait. */
