@@ -1,9 +1,12 @@
 // Liveness: each agent signs and publishes a heartbeat (kind 21281, ./events.ts) every interval,
 // and an `offline` one when it stops cleanly. A reader counts an agent as gone once its last beat
 // expired (three intervals) without a newer one.
-import type { NostrClient } from '../nostr/client.js';
+import { publishWithin, type NostrClient } from '../nostr/client.js';
 import type { Signer } from '../nostr/signer.js';
 import { heartbeatTemplate, type AgentStatus } from './events.js';
+
+/** How long a stopping agent waits for its offline beat to be acknowledged. */
+const STOP_PUBLISH_MS = 2000;
 
 export interface HeartbeatOptions {
   signer: Signer;
@@ -37,8 +40,9 @@ export function startHeartbeat(o: HeartbeatOptions): HeartbeatHandle {
       const { active, capacity } = o.load();
       const s = status ?? (active > 0 ? 'busy' : 'idle');
       const e = await o.signer.signEvent(heartbeatTemplate({ status: s, kinds: o.kinds, active, capacity, intervalSec }, now()));
-      const r = await o.client.publish(e);
-      if (!r.ok) o.onError?.(new Error(`heartbeat not accepted: ${r.relays.map((a) => `${a.relay}: ${a.message}`).join('; ')}`));
+      // The offline beat is sent while stopping: a relay that is down must not hold the stop.
+      const r = status === 'offline' ? await publishWithin(o.client, e, STOP_PUBLISH_MS) : await o.client.publish(e);
+      if (!r.ok && r.relays.length > 0) o.onError?.(new Error(`heartbeat not accepted: ${r.relays.map((a) => `${a.relay}: ${a.message}`).join('; ')}`));
     } catch (err) {
       o.onError?.(err);
     }

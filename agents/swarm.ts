@@ -239,7 +239,7 @@ export class Swarm {
   }
 
   async stop(): Promise<void> {
-    for (const a of this.agents) await a.stop();
+    await Promise.all(this.agents.map((a) => a.stop()));
     this.sub?.close();
   }
 

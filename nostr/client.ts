@@ -71,3 +71,17 @@ export interface NostrClient {
   /** Closes every subscription and connection; pending publishes answer `error: client closed`. */
   close(): Promise<void>;
 }
+
+/**
+ * Publishes, waiting at most `ms` for the answers: for best-effort events sent while stopping (an
+ * agent's offline beat, an announcement's withdrawal), where a relay that is down would otherwise
+ * hold the shutdown for the client's whole publish timeout. Resolves ok false on the deadline (the
+ * publish goes on until the client closes).
+ */
+export function publishWithin(client: NostrClient, event: NostrEvent, ms: number): Promise<PublishResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<PublishResult>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, relays: [] }), ms);
+  });
+  return Promise.race([client.publish(event), deadline]).finally(() => clearTimeout(timer));
+}

@@ -37,6 +37,13 @@ describe('federation between instances', { timeout: 180_000 }, () => {
       // B stops cleanly: its announcement is withdrawn and A drops it.
       await b.close();
       await until('A dropped B', () => (a.inst.services!.federation!.directory.get(bPubkey) ? undefined : true), 30_000);
+
+      // The shared relay goes down, then A stops: its goodbyes (offline beats, the withdrawal) wait
+      // for the dead relay only briefly, not the whole publish timeout of each (that was 70 s).
+      await shared.stop();
+      const t0 = Date.now();
+      await a.close();
+      assert.ok(Date.now() - t0 < 8000, `A took ${Date.now() - t0} ms to stop`);
     } finally {
       await b.close();
       await a.close();

@@ -1,7 +1,7 @@
 // Publishes this instance's announcement (kind 31280) now and every `intervalSeconds`, with an
 // expiration three intervals ahead, and the instance key's NIP-65 relay list. On a clean stop
 // it deletes the announcement (NIP-09 `a` tag), so peers drop it at once instead of at expiry.
-import type { NostrClient } from '../../nostr/client.js';
+import { publishWithin, type NostrClient } from '../../nostr/client.js';
 import type { Signer } from '../../nostr/signer.js';
 import { buildRelayList } from '../../nostr/nip65.js';
 import { buildInstanceAnnouncement, INSTANCE_D, INSTANCE_KIND, type InstanceInfo } from '../../nostr/timmy-instance.js';
@@ -52,6 +52,7 @@ export class InstanceAnnouncer {
       tags: [['a', `${INSTANCE_KIND}:${pk}:${INSTANCE_D}`], ['k', String(INSTANCE_KIND)]],
       content: 'instance stopped',
     });
-    await this.o.client.publish(del).catch(() => undefined);
+    // While stopping: a federation relay that is down must not hold the shutdown.
+    await publishWithin(this.o.client, del, 2000).catch(() => undefined);
   }
 }
