@@ -25,6 +25,8 @@ export interface Hooks {
   deleteEvent: ((deletion: NostrEvent) => void)[];
   onConnect: ((c: Connection) => void)[];
   onDisconnect: ((c: Connection) => void)[];
+  /** A connection the relay cut off because it did not read its messages (send queue over `maxBufferedBytes`). */
+  onDrop: ((c: Connection, buffered: number) => void)[];
   /** Runs after an event is committed (or accepted, for ephemeral ones): live delivery hangs here. */
   onEventSaved: ((e: NostrEvent, json: string) => void)[];
   /**
@@ -55,6 +57,7 @@ export const emptyHooks = (): Hooks => ({
   deleteEvent: [],
   onConnect: [],
   onDisconnect: [],
+  onDrop: [],
   onEventSaved: [],
   onEventDone: [],
   onQueryDone: [],
