@@ -299,7 +299,9 @@ export class RelayCore {
     const query = this.hooks.queryEvents[0];
     if (!query) return this.finishHistory(s, [], receivedAt);
     const ctx = this.queryContext(c);
-    query(filters, { ...ctx, defaultLimit: this.cfg.defaultLimit, maxLimit: this.cfg.maxLimit, budgetMs: this.cfg.queryBudgetMs }).then(
+    // Queued per client IP, round robin; dropped unqueued if the client closes it first.
+    const sched = { key: c.ip, cancelled: () => c.subs.get(subId) !== s };
+    query(filters, { ...ctx, defaultLimit: this.cfg.defaultLimit, maxLimit: this.cfg.maxLimit, budgetMs: this.cfg.queryBudgetMs }, sched).then(
       (r) => {
         if (c.subs.get(subId) !== s) return; // closed or replaced meanwhile
         this.finishHistory(s, r.events, receivedAt);
@@ -340,7 +342,7 @@ export class RelayCore {
     if (!this.checkFilters(c, subId, filters, 'COUNT')) return;
     const count = this.hooks.countEvents[0];
     if (!count) return void c.send(msgClosed(subId, 'error: counting is not supported'));
-    count(filters, this.queryContext(c)).then(
+    count(filters, this.queryContext(c), { key: c.ip, cancelled: () => c.closed }).then(
       (n) => c.send(msgCount(subId, n)),
       (err: Error) => c.send(msgClosed(subId, `error: count failed (${err.message})`)),
     ).catch((err: unknown) => this.internalError(c, err));
