@@ -188,6 +188,7 @@ export async function startInstance(config: Config, o: { logger?: Logger } = {})
   metrics.observeRelay(relay.core); // before any connection opens
   const relayLog = moduleLog(logger, 'relay');
   relay.core.hooks.onError.push((where, err) => relayLog.error('relay.internal-error', { where, error: err instanceof Error ? err.message : String(err) }));
+  relay.core.hooks.onDrop.push((c, buffered) => relayLog.warn('relay.client-dropped', { ip: c.ip, buffered, reason: 'not reading fast enough' }));
   let server: RelayServer;
   try {
     server = await serveRelay(relay, { host: config.host, port: config.port, version: VERSION });

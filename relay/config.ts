@@ -35,6 +35,12 @@ export const relayConfigSchema = z
     createdAtUpperLimit: int(0).default(15 * 60).describe('seconds in the future an event created_at may be'),
     maxConnections: int(1).default(20000).describe('open websocket connections in all'),
     maxConnectionsPerIp: int(1).default(200).describe('open websocket connections per client IP'),
+    maxBufferedBytes: int(64 * 1024)
+      .default(8 * 1024 * 1024)
+      .describe('bytes queued for one connection that it has not read yet; above this the client is not reading and is disconnected (close code 1008)'),
+    maxFilterValues: int(1, 30_000)
+      .default(10_000)
+      .describe('values (ids, authors, kinds, tag values) across the filters of one REQ or COUNT; more is refused with CLOSED invalid:'),
     rateLimits: z
       .object({
         eventsPerIp: rateSchema.default({ perSecond: 50, burst: 500 }),

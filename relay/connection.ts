@@ -7,6 +7,8 @@ export interface Transport {
   close(code?: number, reason?: string): void;
   /** Bytes queued but not yet written to the socket (0 for in-process transports). */
   bufferedAmount(): number;
+  /** Closes at once, dropping queued output (a client that does not read never takes it). */
+  terminate?(code: number, reason: string): void;
 }
 
 export interface Subscription {
@@ -30,6 +32,8 @@ export class Connection {
   /** NIP-77 syncs in progress, by their subscription id (a namespace apart from REQ's). */
   readonly negs = new Map<string, NegSync>();
   closed = false;
+  /** Set when the send queue overflowed: nothing more is sent; the core disconnects it. */
+  overflowed = false;
 
   constructor(
     readonly id: number,
@@ -38,9 +42,22 @@ export class Connection {
     /** Host header of the upgrade request, used to check the relay tag of AUTH events. */
     readonly host: string,
     readonly worker: number,
+    /** Bytes the transport may hold unsent before `onOverflow` (Infinity: no bound). */
+    private readonly maxBuffered = Infinity,
+    private readonly onOverflow: (c: Connection) => void = () => undefined,
   ) {}
 
+  /**
+   * Sends unless closed. Every message (EVENT, OK, NOTICE, CLOSED, ...) counts against the
+   * connection's send queue: past `maxBuffered` the client is not reading, so it is cut off
+   * instead of letting its queue grow without bound.
+   */
   send(message: string): void {
-    if (!this.closed) this.transport.send(message);
+    if (this.closed || this.overflowed) return;
+    this.transport.send(message);
+    if (this.transport.bufferedAmount() > this.maxBuffered) {
+      this.overflowed = true;
+      this.onOverflow(this);
+    }
   }
 }

@@ -14,8 +14,6 @@ import type { RelayConfig } from './config.js';
 import { checkAuthEvent, urlHost } from '../nostr/nip42.js';
 import { msgNegErr, NegentropyHandler } from './negentropy.js';
 
-/** A connection's send queue above this is a client that does not read: it is disconnected. */
-const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 /** Live events held for one subscription while its history query runs. */
 const MAX_PENDING_LIVE = 5000;
 
@@ -27,6 +25,8 @@ export interface CoreStats {
   subscriptions: number;
   eventsAccepted: number;
   eventsRejected: number;
+  /** Connections cut off because they did not read (send queue over maxBufferedBytes). */
+  dropped: number;
 }
 
 export class RelayCore {
@@ -39,14 +39,14 @@ export class RelayCore {
   private readonly reqsPerIp: RateLimiter;
   private nextId = 1;
   private readonly neg: NegentropyHandler;
-  readonly stats: CoreStats = { connections: 0, subscriptions: 0, eventsAccepted: 0, eventsRejected: 0 };
+  readonly stats: CoreStats = { connections: 0, subscriptions: 0, eventsAccepted: 0, eventsRejected: 0, dropped: 0 };
 
   constructor(
     private readonly cfg: RelayConfig,
     readonly hooks: Hooks,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
   ) {
-    this.ingest = new IngestPool(cfg.ingestWorkers, { maxFilters: cfg.maxFilters, maxSubIdLength: cfg.maxSubidLength }, (c, m, t) =>
+    this.ingest = new IngestPool(cfg.ingestWorkers, { maxFilters: cfg.maxFilters, maxSubIdLength: cfg.maxSubidLength, maxFilterValues: cfg.maxFilterValues }, (c, m, t) =>
       this.dispatch(c, m, t),
       (where, err) => reportError(this.hooks, where, err),
     );
@@ -69,7 +69,7 @@ export class RelayCore {
   }
 
   handleConnection(transport: Transport, ip: string, host: string): Connection {
-    const c = new Connection(this.nextId++, ip, transport, host, this.ingest.assign());
+    const c = new Connection(this.nextId++, ip, transport, host, this.ingest.assign(), this.cfg.maxBufferedBytes, (x) => this.overflow(x));
     this.conns.set(c.id, c);
     this.ipCounts.set(ip, (this.ipCounts.get(ip) ?? 0) + 1);
     this.stats.connections = this.conns.size;
@@ -78,6 +78,21 @@ export class RelayCore {
     if (this.cfg.auth.required || this.cfg.auth.challengeOnConnect) c.send(msgAuth(c.challenge));
     for (const h of this.hooks.onConnect) h(c);
     return c;
+  }
+
+  /**
+   * A client whose send queue passed maxBufferedBytes does not read what we send: it is closed
+   * (1008) and its queued output dropped, so a slow reader costs at most that much memory.
+   */
+  private overflow(c: Connection): void {
+    const buffered = c.transport.bufferedAmount();
+    this.stats.dropped++;
+    const reason = 'not reading fast enough';
+    if (c.transport.terminate) c.transport.terminate(1008, reason);
+    else c.transport.close(1008, reason);
+    for (const h of this.hooks.onDrop) h(c, buffered);
+    // Not inline: the send that overflowed may be inside a loop over this connection's state.
+    queueMicrotask(() => this.handleDisconnect(c));
   }
 
   handleDisconnect(c: Connection): void {
@@ -284,7 +299,9 @@ export class RelayCore {
     const query = this.hooks.queryEvents[0];
     if (!query) return this.finishHistory(s, [], receivedAt);
     const ctx = this.queryContext(c);
-    query(filters, { ...ctx, defaultLimit: this.cfg.defaultLimit, maxLimit: this.cfg.maxLimit, budgetMs: this.cfg.queryBudgetMs }).then(
+    // Queued per client IP, round robin; dropped unqueued if the client closes it first.
+    const sched = { key: c.ip, cancelled: () => c.subs.get(subId) !== s };
+    query(filters, { ...ctx, defaultLimit: this.cfg.defaultLimit, maxLimit: this.cfg.maxLimit, budgetMs: this.cfg.queryBudgetMs }, sched).then(
       (r) => {
         if (c.subs.get(subId) !== s) return; // closed or replaced meanwhile
         this.finishHistory(s, r.events, receivedAt);
@@ -307,6 +324,7 @@ export class RelayCore {
     const c = s.conn;
     const seen = new Set<string>();
     for (const json of history) {
+      if (c.overflowed) return; // cut off mid-answer: the rest would only queue up
       seen.add(json.slice(7, 71)); // canonical JSON starts with {"id":"<64 hex>"
       c.send(msgEvent(s.subId, json));
     }
@@ -318,21 +336,13 @@ export class RelayCore {
       const ms = performance.now() - receivedAt;
       for (const h of this.hooks.onQueryDone) h(ms, history.length);
     }
-    this.dropIfNotReading(c);
-  }
-
-  /** A client that lets more than MAX_BUFFERED_BYTES queue up is not reading: cut it loose. */
-  private dropIfNotReading(c: Connection): void {
-    if (c.closed || c.transport.bufferedAmount() <= MAX_BUFFERED_BYTES) return;
-    c.transport.close(1008, 'not reading fast enough');
-    this.handleDisconnect(c);
   }
 
   private onCount(c: Connection, subId: string, filters: Filter[]): void {
     if (!this.checkFilters(c, subId, filters, 'COUNT')) return;
     const count = this.hooks.countEvents[0];
     if (!count) return void c.send(msgClosed(subId, 'error: counting is not supported'));
-    count(filters, this.queryContext(c)).then(
+    count(filters, this.queryContext(c), { key: c.ip, cancelled: () => c.closed }).then(
       (n) => c.send(msgCount(subId, n)),
       (err: Error) => c.send(msgClosed(subId, `error: count failed (${err.message})`)),
     ).catch((err: unknown) => this.internalError(c, err));
@@ -359,7 +369,6 @@ export class RelayCore {
         continue;
       }
       c.send(msgEvent(s.subId, json));
-      this.dropIfNotReading(c);
     }
   }
 

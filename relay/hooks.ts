@@ -4,7 +4,7 @@ import type { Filter, NostrEvent } from '../nostr/nip01.js';
 import type { Connection } from './connection.js';
 import type { SaveOutcome, WriteItem } from './store/event-writer.js';
 import type { QueryResult } from './store/event-reader.js';
-import type { QueryOptions, RecordsOptions } from './pipeline/reader-pool.js';
+import type { QueryOptions, RecordsOptions, Schedule } from './pipeline/reader-pool.js';
 import type { QueryContext } from './store/query-sql.js';
 
 /** Returns a reason with its NIP-01 prefix (`blocked: ...`) to reject, or undefined to pass. `conn` is null in-process. */
@@ -17,14 +17,16 @@ export interface Hooks {
   /** The first hook is the store of record: its outcome is the OK the client gets. Others are mirrors. */
   storeEvent: ((item: WriteItem) => Promise<SaveOutcome>)[];
   /** The first hook answers queries. */
-  queryEvents: ((filters: readonly Filter[], opts: QueryOptions) => Promise<QueryResult>)[];
-  countEvents: ((filters: readonly Filter[], ctx: QueryContext) => Promise<number>)[];
+  queryEvents: ((filters: readonly Filter[], opts: QueryOptions, sched?: Schedule) => Promise<QueryResult>)[];
+  countEvents: ((filters: readonly Filter[], ctx: QueryContext, sched?: Schedule) => Promise<number>)[];
   /** NIP-77: the first hook lists (created_at, id) of a filter's events for negentropy sync. */
   queryRecords: ((filter: Filter, ctx: RecordsOptions) => Promise<{ records: [number, string][]; tooMany: boolean }>)[];
   /** Runs after a NIP-09 deletion request has been stored (the store has already applied it). */
   deleteEvent: ((deletion: NostrEvent) => void)[];
   onConnect: ((c: Connection) => void)[];
   onDisconnect: ((c: Connection) => void)[];
+  /** A connection the relay cut off because it did not read its messages (send queue over `maxBufferedBytes`). */
+  onDrop: ((c: Connection, buffered: number) => void)[];
   /** Runs after an event is committed (or accepted, for ephemeral ones): live delivery hangs here. */
   onEventSaved: ((e: NostrEvent, json: string) => void)[];
   /**
@@ -55,6 +57,7 @@ export const emptyHooks = (): Hooks => ({
   deleteEvent: [],
   onConnect: [],
   onDisconnect: [],
+  onDrop: [],
   onEventSaved: [],
   onEventDone: [],
   onQueryDone: [],

@@ -57,8 +57,8 @@ export class EmbeddedRelay {
     const readers = new ReaderPool(dbPath, cfg.readerThreads);
     const hooks = emptyHooks();
     hooks.storeEvent.push((item) => writer.save(item));
-    hooks.queryEvents.push((filters, opts) => readers.query(filters, opts));
-    hooks.countEvents.push((filters, ctx) => readers.count(filters, ctx));
+    hooks.queryEvents.push((filters, opts, sched) => readers.query(filters, opts, sched));
+    hooks.countEvents.push((filters, ctx, sched) => readers.count(filters, ctx, sched));
     hooks.queryRecords.push((filter, ctx) => readers.records(filter, ctx));
     applyDefaultPolicies(hooks, cfg, clock);
     const core = new RelayCore(cfg, hooks, () => clock.now());

@@ -60,7 +60,17 @@ export async function serveRelay(relay: EmbeddedRelay, opts: { host: string; por
   function attach(ws: WebSocket, ip: string, host: string): void {
     alive.add(ws);
     const conn = core.handleConnection(
-      { send: (m) => ws.send(m), close: (code, reason) => ws.close(code, reason), bufferedAmount: () => ws.bufferedAmount },
+      {
+        send: (m) => ws.send(m),
+        close: (code, reason) => ws.close(code, reason),
+        bufferedAmount: () => ws.bufferedAmount,
+        // The close frame queues behind output the client is not reading: give it a second,
+        // then destroy the socket so the queued bytes are freed.
+        terminate: (code, reason) => {
+          ws.close(code, reason);
+          setTimeout(() => ws.terminate(), 1000).unref();
+        },
+      },
       ip,
       host,
     );

@@ -25,10 +25,9 @@ export type ClientMessage =
 export interface ParseLimits {
   readonly maxFilters: number;
   readonly maxSubIdLength: number;
+  /** Values (ids, authors, kinds, tag values) across the filters of one REQ (default 10,000). */
+  readonly maxFilterValues?: number;
 }
-
-/** Values (ids, authors, kinds, tag values) across the filters of one REQ. */
-const MAX_FILTER_ITEMS = 10_000;
 
 const idOf = (x: unknown): string => {
   const id = (x as { id?: unknown } | null)?.id;
@@ -77,8 +76,9 @@ export function parseClientMessage(text: string, verifier: SchnorrVerifier, limi
         for (const v of Object.values(c.value)) if (Array.isArray(v)) items += v.length;
         filters.push(c.value);
       }
-      // SQLite binds at most 32766 parameters per statement; stay well below it.
-      if (items > MAX_FILTER_ITEMS) return { type: 'BAD_SUB', subId, reason: `filters too large (max ${MAX_FILTER_ITEMS} values in all)` };
+      // SQLite binds at most 32766 parameters per statement; the config keeps it below 30,000.
+      const max = limits.maxFilterValues ?? 10_000;
+      if (items > max) return { type: 'BAD_SUB', subId, reason: `filters too large (max ${max} values in all)` };
       return { type: verb, subId, filters };
     }
     case 'CLOSE': {

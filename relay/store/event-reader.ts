@@ -18,11 +18,17 @@ export class EventReader {
 
   constructor(private readonly db: Database.Database) {}
 
-  private stmt(sql: string): Database.Statement {
+  /**
+   * Prepared statements are cached by their SQL. A statement with hundreds of placeholders (a REQ
+   * with a huge `ids` list) is not: each list length is another SQL text, and keeping 500 of those
+   * per reader would let a REQ flood grow the readers' memory.
+   */
+  private stmt(sql: string, params = 0): Database.Statement {
     let s = this.cache.get(sql);
     if (!s) {
-      if (this.cache.size > 500) this.cache.clear();
       s = this.db.prepare(sql);
+      if (params > 256) return s;
+      if (this.cache.size > 500) this.cache.clear();
       this.cache.set(sql, s);
     }
     return s;
@@ -43,7 +49,7 @@ export class EventReader {
       const q = selectSql(f, limit, ctx);
       if (!q) continue;
       let n = 0;
-      for (const r of this.stmt(q.sql).iterate(...q.params) as IterableIterator<Row>) {
+      for (const r of this.stmt(q.sql, q.params.length).iterate(...q.params) as IterableIterator<Row>) {
         if (!seen.has(r.seq)) {
           seen.add(r.seq);
           rows.push(r);
@@ -66,14 +72,14 @@ export class EventReader {
   count(filters: readonly Filter[], ctx: QueryContext): number {
     if (filters.length === 1) {
       const q = countSql(filters[0]!, ctx);
-      return q ? ((this.stmt(q.sql).get(...q.params) as { n: number }).n ?? 0) : 0;
+      return q ? ((this.stmt(q.sql, q.params.length).get(...q.params) as { n: number }).n ?? 0) : 0;
     }
     // Several filters may overlap: count distinct ids across them.
     const ids = new Set<string>();
     for (const f of filters) {
       const q = selectSql(f, Number.MAX_SAFE_INTEGER, ctx);
       if (!q) continue;
-      for (const r of this.stmt(q.sql).iterate(...q.params) as IterableIterator<Row>) ids.add(r.id);
+      for (const r of this.stmt(q.sql, q.params.length).iterate(...q.params) as IterableIterator<Row>) ids.add(r.id);
     }
     return ids.size;
   }
@@ -86,8 +92,9 @@ export class EventReader {
     const cap = f.limit !== undefined ? Math.min(f.limit, ctx.maxRecords) : ctx.maxRecords;
     const q = recordsSql(f, cap + 1, ctx);
     if (!q) return { records: [], tooMany: false };
-    const rows = this.stmt(q.sql).raw(true).all(...q.params) as [number, string][];
-    this.stmt(q.sql).raw(false);
+    const st = this.stmt(q.sql, q.params.length);
+    const rows = st.raw(true).all(...q.params) as [number, string][];
+    st.raw(false);
     if (f.limit === undefined && rows.length > ctx.maxRecords) return { records: [], tooMany: true };
     return { records: rows.slice(0, cap), tooMany: false };
   }
