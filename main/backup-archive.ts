@@ -150,46 +150,55 @@ export async function readArchive(file: string, onEntry: (e: EntryHeader) => Ent
   let cur: { sink: EntrySink; remaining: number; pad: number } | undefined;
   let zeros = 0;
   const gunzip = createGunzip();
+  let zerr: Error | undefined;
+  let own: Error | undefined;
+  gunzip.on('error', (e) => (zerr ??= e));
   try {
     await pipeline(createReadStream(file), gunzip, async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) {
-        const buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-        let off = 0;
-        for (;;) {
-          if (cur) {
-            if (cur.remaining > 0) {
-              const n = Math.min(cur.remaining, buf.length - off);
-              if (n > 0) cur.sink.write(buf.subarray(off, off + n));
-              off += n;
-              cur.remaining -= n;
-              if (cur.remaining > 0) break;
+      try {
+        for await (const chunk of source) {
+          const buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+          let off = 0;
+          for (;;) {
+            if (cur) {
+              if (cur.remaining > 0) {
+                const n = Math.min(cur.remaining, buf.length - off);
+                if (n > 0) cur.sink.write(buf.subarray(off, off + n));
+                off += n;
+                cur.remaining -= n;
+                if (cur.remaining > 0) break;
+              }
+              if (cur.pad > 0) {
+                const n = Math.min(cur.pad, buf.length - off);
+                if (!isZero(buf.subarray(off, off + n))) throw new ArchiveError('corrupted archive: padding is not zeros');
+                off += n;
+                cur.pad -= n;
+                if (cur.pad > 0) break;
+              }
+              await cur.sink.end();
+              cur = undefined;
+              continue;
             }
-            if (cur.pad > 0) {
-              const n = Math.min(cur.pad, buf.length - off);
-              if (!isZero(buf.subarray(off, off + n))) throw new ArchiveError('corrupted archive: padding is not zeros');
-              off += n;
-              cur.pad -= n;
-              if (cur.pad > 0) break;
+            if (buf.length - off < BLOCK) break;
+            const h = buf.subarray(off, off + BLOCK);
+            off += BLOCK;
+            if (isZero(h)) {
+              zeros++;
+              continue;
             }
-            await cur.sink.end();
-            cur = undefined;
-            continue;
+            if (zeros > 0) throw new ArchiveError('corrupted archive: data after the end of the archive');
+            const e = parseHeader(h);
+            cur = { sink: await onEntry(e), remaining: e.size, pad: padding(e.size) };
           }
-          if (buf.length - off < BLOCK) break;
-          const h = buf.subarray(off, off + BLOCK);
-          off += BLOCK;
-          if (isZero(h)) {
-            zeros++;
-            continue;
-          }
-          if (zeros > 0) throw new ArchiveError('corrupted archive: data after the end of the archive');
-          const e = parseHeader(h);
-          cur = { sink: await onEntry(e), remaining: e.size, pad: padding(e.size) };
+          pending = buf.subarray(off);
         }
-        pending = buf.subarray(off);
+      } catch (err) {
+        own ??= err as Error;
+        throw err;
       }
     });
-  } catch (err) {
+  } catch (caught) {
+    const err = (caught as Error).name === 'AbortError' ? (own ?? zerr ?? caught) : caught;
     if (err instanceof ArchiveError) throw err;
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') throw new ArchiveError(`no such file: ${file}`);
