@@ -15,6 +15,7 @@ import { voiceCommand, VoiceCliError } from './voice-cli.js';
 import { MEMORY_HELP, memoryCommand } from './memory-cli.js';
 import { PEERS_HELP, peersCommand } from './peers-cli.js';
 import { SYNC_HELP, syncCommand } from './sync-cli.js';
+import { BACKUP_HELP, BackupError, RESTORE_HELP, backupCommand, restoreCommand } from './backup-cli.js';
 
 const COMMON = `
 Options:
@@ -44,6 +45,8 @@ Commands:
   peers           other Timmy instances announced on the relays (federation)
   relay sync      NIP-77 negentropy sync of the embedded relay with another relay
   status          is the running instance up and ready (relay, wallet, agents)?
+  backup <file>   an online, consistent backup of the data dir in one file
+  restore <file>  restore a backup as the data dir (checked first; refuses a running instance)
   help [command]  show help for a command
 
 Run 'timmy <command> --help' for a command's options.`,
@@ -126,7 +129,7 @@ async function adminCommand(argv: string[]): Promise<number> {
     else theirs.push(a);
   }
   const help =
-    cmd === 'wallet' ? WALLET_HELP : cmd === 'agent' ? AGENT_HELP : cmd === 'memory' ? MEMORY_HELP : cmd === 'peers' ? PEERS_HELP : cmd === 'sync' ? SYNC_HELP : theirs[0] === 'rate' ? RATE_HELP : JOB_HELP;
+    cmd === 'backup' ? BACKUP_HELP : cmd === 'restore' ? RESTORE_HELP : cmd === 'wallet' ? WALLET_HELP : cmd === 'agent' ? AGENT_HELP : cmd === 'memory' ? MEMORY_HELP : cmd === 'peers' ? PEERS_HELP : cmd === 'sync' ? SYNC_HELP : theirs[0] === 'rate' ? RATE_HELP : JOB_HELP;
   // `timmy wallet nwc --help`: the nwc subcommands have their own help.
   if (cmd === 'wallet' && theirs[0] === 'nwc' && (theirs.includes('--help') || theirs.includes('-h'))) theirs.splice(1, theirs.length - 1, 'help');
   // `timmy peers` needs no subcommand; the others show their help when given none.
@@ -136,7 +139,11 @@ async function adminCommand(argv: string[]): Promise<number> {
   }
   const { config } = loadConfig({ file: ours.config, env: process.env, flags: ours['data-dir'] ? { dataDir: ours['data-dir'] } : {} });
   const lines =
-    cmd === 'wallet'
+    cmd === 'backup'
+      ? await backupCommand(config, theirs)
+      : cmd === 'restore'
+        ? await restoreCommand(config, theirs)
+        : cmd === 'wallet'
       ? await walletCommand(config, theirs)
       : cmd === 'agent'
         ? await agentCommand(config, theirs)
@@ -154,7 +161,8 @@ async function adminCommand(argv: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'wallet' || argv[0] === 'job' || argv[0] === 'agent' || argv[0] === 'memory' || argv[0] === 'peers') return adminCommand(argv);
+  if (['wallet', 'job', 'agent', 'memory', 'peers', 'backup', 'restore'].includes(argv[0] ?? '')) return adminCommand(argv);
+  if (argv[0] === 'help' && (argv[1] === 'backup' || argv[1] === 'restore')) return (console.log(argv[1] === 'backup' ? BACKUP_HELP : RESTORE_HELP), 0);
   if (argv[0] === 'relay' && argv[1] === 'sync') return adminCommand(['sync', ...argv.slice(2)]);
   if (argv[0] === 'models') return modelsCommand(argv.slice(1));
   if (argv[0] === 'voice') return voiceCommand(argv.slice(1));
@@ -245,7 +253,7 @@ async function run(config: Config): Promise<number> {
 }
 
 export function describeError(err: unknown): string {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof AdminError || err instanceof VoiceCliError) return err.message;
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof AdminError || err instanceof VoiceCliError || err instanceof BackupError) return err.message;
   if (err instanceof Error && /^(Wallet|Bolt11|Keystore|Escrow|Invoice|Insufficient|Network)/.test(err.name)) return err.message;
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'EADDRINUSE') return `cannot listen: address already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')})`;

@@ -22,6 +22,7 @@ import { readiness } from './obs/health.js';
 import { Metrics } from './obs/metrics.js';
 import type { Logger } from 'pino';
 import { createLogger, moduleLog, type ModuleLog } from './obs/logging.js';
+import { claimPidfile } from './pidfile.js';
 
 export interface Instance {
   /** One line per listener, e.g. `relay listening on ws://127.0.0.1:7777`. */
@@ -164,7 +165,30 @@ async function startUpper(config: Config, client: NostrClient, up: UpperOptions)
 /** A listener line (printed on stdout), as opposed to a note (stderr). */
 const isListener = (l: string): boolean => l.includes('listening on') || l.startsWith('dashboard on');
 
+/** Starts the instance; `<dataDir>/timmy.pid` names this process while it runs (main/pidfile.ts). */
 export async function startInstance(config: Config, o: { logger?: Logger } = {}): Promise<Instance> {
+  const release = claimPidfile(config.dataDir);
+  let inst: Instance;
+  try {
+    inst = await startParts(config, o);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const close = inst.close.bind(inst);
+  return {
+    ...inst,
+    async close() {
+      try {
+        await close();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+async function startParts(config: Config, o: { logger?: Logger }): Promise<Instance> {
   const logger = o.logger ?? createLogger(config.log);
   const metrics = new Metrics();
   if (!config.embeddedRelay) {
