@@ -44,8 +44,8 @@ export function fuzz<T>(target: string, property: string, arb: fc.Arbitrary<T>, 
   const t0 = performance.now();
   const long = FUZZ_SECONDS > 0;
   const params: fc.Parameters<[T]> = long
-    ? { seed: SEED, numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: Math.max(1, FUZZ_SECONDS * budget.share) * 1000, markInterruptAsFailure: false, endOnFailure: false }
-    : { seed: SEED, numRuns: Math.ceil(budget.runs * RUNS_FACTOR), endOnFailure: false };
+    ? { seed: SEED, numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: Math.max(1, FUZZ_SECONDS * budget.share) * 1000, markInterruptAsFailure: false, includeErrorInReport: true }
+    : { seed: SEED, numRuns: Math.ceil(budget.runs * RUNS_FACTOR), includeErrorInReport: true };
   try {
     fc.assert(
       fc.property(arb, (x) => {
@@ -59,7 +59,7 @@ export function fuzz<T>(target: string, property: string, arb: fc.Arbitrary<T>, 
     stats.push({ target, property, runs, ms });
     const rate = runs / (ms / 1000);
     // One line per property: the figures docs/reliability.md quotes come from these.
-    console.log(`# fuzz ${target} / ${property}: ${runs} inputs in ${(ms / 1000).toFixed(1)} s (${rate.toFixed(0)}/s), seed ${SEED}`);
+    console.log(`fuzz: ${target} / ${property}: ${runs} inputs in ${(ms / 1000).toFixed(1)} s (${rate.toFixed(0)}/s), seed ${SEED}`);
   }
 }
 
