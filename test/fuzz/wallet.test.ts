@@ -65,9 +65,9 @@ test('bolt11: invoices with random fields decode to what was signed, by whom it 
     if (n && n.tag === 'n') assert.equal(n.value, signer, 'accepted an n field that did not sign the invoice');
     assert.equal(r.value.amountMsat, inv.amountMsat);
     assert.equal(r.value.timestamp, inv.timestamp);
+    // BOLT 11: "if the 9 field contains unknown even bits that are non-zero: MUST fail the payment" (in any 9 field).
     const unknownEven = inv.tags.some((t) => t.tag === '9' && t.value.some((b) => b % 2 === 0 && ![8, 14, 16, 24, 48].includes(b)));
-    const first9 = inv.tags.find((t) => t.tag === '9');
-    if (first9 === inv.tags.find((t) => t.tag === '9' && unknownEven)) assert.ok(!unknownEven, 'accepted an unknown even (required) feature bit');
+    assert.ok(!unknownEven, 'accepted an unknown even (required) feature bit');
   }, { runs: 600, share: 0.35 });
   console.log(`bolt11 random fields: ${accepted} invoices accepted`);
   assert.ok(accepted > 0, 'the generator never reaches a valid invoice');
