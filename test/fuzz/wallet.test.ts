@@ -86,9 +86,8 @@ test('bolt11: a changed data word, re-checksummed, never passes as the same paye
     const t = wordsToBech32(hrp, ws.map((x, j) => (j === i ? w : x)));
     const after = guarded('decodeBolt11', t, decodeBolt11, [Bolt11Error]);
     if (after.ok) {
-      // Only a change in the signature's recovery id can keep the invoice valid... for another key.
+      // (A change that turns the n field into another field is accepted, with a recovered payee: not the original one.)
       assert.notEqual(after.value.payee, PAYEE, `tampered invoice (word ${i}: ${ws[i]} -> ${w}) still verifies for the original payee`);
-      assert.ok(!inv.tags.some((x) => x.tag === 'n') || i >= ws.length - 104, 'a tampered invoice with an n field was accepted');
     }
   }, { runs: 600, share: 0.3 });
 });
