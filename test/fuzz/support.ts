@@ -13,8 +13,8 @@ import fc from 'fast-check';
 const env = process.env;
 /** Seconds per target in long mode; 0 = short mode. */
 export const FUZZ_SECONDS = Number(env.TIMMY_FUZZ_SECONDS ?? 0) || 0;
-/** Multiplies the short-mode base run counts: 3 in npm test (~40 s in all); e.g. FUZZ_RUNS=30 for a deeper run without a time limit. */
-const RUNS_FACTOR = Number(env.FUZZ_RUNS ?? 3) || 3;
+/** Multiplies the short-mode base run counts: 6 in npm test (~35 s in all on one core); e.g. FUZZ_RUNS=30 for a deeper run without a time limit. */
+const RUNS_FACTOR = Number(env.FUZZ_RUNS ?? 6) || 6;
 export const SEED = env.TIMMY_FUZZ_SEED !== undefined ? Number(env.TIMMY_FUZZ_SEED) : FUZZ_SECONDS > 0 ? Date.now() & 0x7fffffff : 0x5eed;
 /**
  * Per-input bound. A call over it is run again (GC pauses and a busy CI core are not hangs); only a
