@@ -54,8 +54,8 @@ export function encrypt(sk: Uint8Array, password: string, logN = 16, keySecurity
 
 export interface NcryptsecInfo {
   logN: number;
-  /** As stored; authenticated, so trustworthy once decrypt succeeds. Values other than 0..2 are passed through. */
-  keySecurity: number;
+  /** As stored (0, 1 or 2); authenticated, so trustworthy once decrypt succeeds. */
+  keySecurity: KeySecurity;
   salt: Uint8Array;
   nonce: Uint8Array;
   ciphertext: Uint8Array;
@@ -73,9 +73,13 @@ export function parse(ncryptsec: string): NcryptsecInfo {
   if (prefix !== 'ncryptsec') throw new Nip49Error(`expected ncryptsec, got ${prefix}`);
   if (raw.length !== RAW_LEN) throw new Nip49Error(`expected ${RAW_LEN} bytes, got ${raw.length}`);
   if (raw[0] !== VERSION) throw new Nip49Error(`unsupported version ${raw[0]}`);
+  // 49.md: KEY_SECURITY_BYTE is "one of" 0x00, 0x01, 0x02. Found by the fuzzer (test/fuzz/corpus/nip49/
+  // regress-key-security-3.txt): any other byte used to be passed through, and decrypted if the AAD matched.
+  const ksb = raw[42]!;
+  if (ksb !== 0x00 && ksb !== 0x01 && ksb !== 0x02) throw new Nip49Error(`unknown key security byte ${ksb}`);
   return {
     logN: raw[1]!,
-    keySecurity: raw[42]!,
+    keySecurity: ksb,
     salt: raw.slice(2, 18),
     nonce: raw.slice(18, 42),
     ciphertext: raw.slice(43),

@@ -40,6 +40,10 @@ function parsesAsUrl(s: string): boolean {
 }
 
 export function isRelayUrl(s: string): boolean {
+  // The WHATWG parser repairs what it is given ("wss:q//r" is wss://q//r, leading spaces and backslashes
+  // are dropped or turned into slashes), so the string itself must start ws:// or wss://. Found by the
+  // fuzzer: test/fuzz/corpus/nip90/regress-relay-url-without-slashes.json.
+  if (!/^wss?:\/\//i.test(s)) return false;
   try {
     const u = new URL(s);
     return (u.protocol === 'wss:' || u.protocol === 'ws:') && u.hostname !== '';

@@ -250,7 +250,9 @@ export function decodeBolt11(s: string): Bolt11Invoice {
   const descriptionHash = first(tags, 'h') ?? null;
   if (description === null && descriptionHash === null) throw new Bolt11Error('no description (d) or description hash (h)');
   const features = first(tags, '9') ?? [];
-  const unknownRequired = features.filter((b) => b % 2 === 0 && !KNOWN_FEATURES.has(b));
+  // Every `9` field, not only the first: a second one with an unknown even (required) bit must fail the
+  // payment too. Found by the fuzzer (test/fuzz/corpus/bolt11/regress-second-9-field.txt).
+  const unknownRequired = [...new Set(tags.flatMap((t) => (t.tag === '9' ? t.value : [])))].filter((b) => b % 2 === 0 && !KNOWN_FEATURES.has(b));
   if (unknownRequired.length > 0) throw new Bolt11Error(`unknown required feature bits: ${unknownRequired.join(', ')}`);
 
   const recoveryId = sigBytes[64]!;
