@@ -56,9 +56,17 @@ export class EventWriter {
     };
   }
 
-  /** Saves a batch in one transaction; returns one outcome per item, in order. */
-  saveBatch(items: readonly WriteItem[]): SaveOutcome[] {
-    return this.db.transaction(() => items.map((it) => this.save(it)))();
+  /**
+   * Saves a batch in one transaction; returns one outcome per item, in order. `beforeCommit` runs
+   * inside the transaction after every row is written (the fault-injection hook: a throw there
+   * rolls the whole batch back, as a failing COMMIT would).
+   */
+  saveBatch(items: readonly WriteItem[], beforeCommit?: () => void): SaveOutcome[] {
+    return this.db.transaction(() => {
+      const out = items.map((it) => this.save(it));
+      beforeCommit?.();
+      return out;
+    })();
   }
 
   private save({ event: e, json }: WriteItem): SaveOutcome {
