@@ -215,11 +215,14 @@ export class JobStore {
 
   /** Moves a job to `to` (checked against the state machine), with optional field changes, atomically. */
   transition(id: string, to: JobState, reason: string, patch: JobPatch = {}, data?: unknown): JobRow {
-    const at = this.now();
     const row = this.db.transaction(() => {
       const cur = this.get(id);
       if (!cur) throw new Error(`unknown job ${id}`);
       checkTransition(cur.state, to);
+      // Never before the job's previous step: after the wall clock stepped back, transitions were
+      // stamped earlier than the ones they follow, and durations read from them came out negative
+      // (docs/reliability.md, "Fault injection").
+      const at = Math.max(this.now(), cur.updatedAt);
       const sets = ['state = ?', 'updated_at = ?'];
       const params: unknown[] = [to, at];
       for (const [k, v] of Object.entries(patch)) {
