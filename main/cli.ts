@@ -258,6 +258,11 @@ export function describeError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'EADDRINUSE') return `cannot listen: address already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')})`;
   if (e?.code === 'EACCES') return `permission denied: ${e.message}`;
+  // A SQLite file of the data dir held by another process (docs/reliability.md, "Fault injection"):
+  // say so, instead of a bare "database is locked".
+  if (e?.code === 'SQLITE_BUSY' || e?.code === 'SQLITE_LOCKED' || /database is locked/.test(e?.message ?? '')) {
+    return `${e.message}: another process holds a database of the data dir (is another timmy running on the same --data-dir?)`;
+  }
   return e?.message ?? String(err);
 }
 

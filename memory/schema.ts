@@ -64,9 +64,10 @@ export const MIGRATIONS: readonly Migration[] = [
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
 export function applyPragmas(db: Database.Database): void {
-  db.pragma('journal_mode = WAL');
   // Several agents (processes) write the same file; a generous wait beats SQLITE_BUSY on a slow box.
+  // Set before the WAL switch, which needs a lock too (a briefly held lock is waited for).
   db.pragma('busy_timeout = 15000');
+  db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');

@@ -96,6 +96,14 @@ export class EmbeddedRelay {
     return this.writer.purgeExpired(this.clock.now());
   }
 
+  /**
+   * Fault injection for tests (docs/reliability.md, "Fault injection"): 'full' makes every commit
+   * fail as on a full disk until cleared with null. Reads go on; nothing is reachable from config.
+   */
+  injectWriteFault(fault: 'full' | null): Promise<void> {
+    return this.writer.injectFault(fault);
+  }
+
   /** Stops reading, commits every accepted event, checkpoints the WAL. */
   async close(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer);

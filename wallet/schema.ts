@@ -168,8 +168,9 @@ export type Durability = 'full' | 'normal';
 export function openWalletDatabase(path: string, durability: Durability = 'full'): Database.Database {
   const db = new Database(path);
   try {
-    db.pragma('journal_mode = WAL');
+    // busy_timeout first, so that a lock held briefly by another process is waited for here too.
     db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     migrate(db);

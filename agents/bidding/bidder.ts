@@ -94,7 +94,12 @@ export class Bidder {
     const filter = {
       kinds: [AUCTION_OPEN_KIND],
       '#k': this.o.kinds.map(String),
-      since: this.seconds(),
+      // Live only (limit 0), not `since: now`: a relay matches `since` against each new event's
+      // created_at too, so after our wall clock stepped back every auction opened later was stamped
+      // "before" the filter and never reached the agents: each job was refunded for want of bids
+      // (docs/reliability.md, "Fault injection"). Opens a relay replays anyway are skipped below
+      // (commit window closed); after a reconnect the client asks only for what it missed.
+      limit: 0,
       ...(Array.isArray(this.o.coordinators) ? { authors: [...(this.o.coordinators as readonly string[])] } : {}),
     };
     return new Promise((live) => {

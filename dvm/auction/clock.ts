@@ -11,8 +11,18 @@ export interface AuctionClock {
 export const systemAuctionClock: AuctionClock = {
   now: () => Date.now(),
   async sleepUntil(ms, signal) {
-    // setTimeout may fire a millisecond before Date.now() reaches the target: wait until it has.
-    for (let left = ms - Date.now(); left > 0 && !signal?.aborted; left = ms - Date.now()) {
+    // The wait is measured on the monotonic clock (performance.now), the target read from the wall
+    // clock once: when the wall clock stepped back (NTP, a resumed VM), re-reading Date.now() made
+    // every running auction and bidder wait for the whole step, e.g. an hour (docs/reliability.md,
+    // "Fault injection"). Without a step both clocks agree; then wait for the later of the two, as
+    // setTimeout may fire a millisecond before Date.now() reaches the target.
+    const end = performance.now() + (ms - Date.now());
+    const remaining = (): number => {
+      const mono = end - performance.now();
+      const wall = ms - Date.now();
+      return wall - mono > 1000 ? mono : Math.max(mono, wall);
+    };
+    for (let left = remaining(); left > 0 && !signal?.aborted; left = remaining()) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timer);

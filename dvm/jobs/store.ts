@@ -128,9 +128,10 @@ export class JobStore {
 
   constructor(path: string, private readonly now: () => number = () => Date.now()) {
     this.db = new Database(path);
+    // busy_timeout first, so that a lock held briefly by another process is waited for here too.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
     const v = this.db.pragma('user_version', { simple: true }) as number;
     if (v > MIGRATIONS.length) throw new Error(`dvm database schema ${v} is newer than this software supports (${MIGRATIONS.length})`);
     MIGRATIONS.slice(v).forEach((sql, i) =>
@@ -207,18 +208,21 @@ export class JobStore {
       if (info.changes === 0) return false;
       this.db.prepare('INSERT INTO transitions (job_id, from_state, to_state, reason, at, data) VALUES (?, NULL, ?, ?, ?, NULL)').run(j.id, 'received', reason, at);
       return true;
-    })();
+    }).immediate(); // write lock first, under busy_timeout (see transition)
     if (created) this.emit({ id: j.id, kind: j.kind, customer: j.customer, state: 'received', reason });
     return created;
   }
 
   /** Moves a job to `to` (checked against the state machine), with optional field changes, atomically. */
   transition(id: string, to: JobState, reason: string, patch: JobPatch = {}, data?: unknown): JobRow {
-    const at = this.now();
     const row = this.db.transaction(() => {
       const cur = this.get(id);
       if (!cur) throw new Error(`unknown job ${id}`);
       checkTransition(cur.state, to);
+      // Never before the job's previous step: after the wall clock stepped back, transitions were
+      // stamped earlier than the ones they follow, and durations read from them came out negative
+      // (docs/reliability.md, "Fault injection").
+      const at = Math.max(this.now(), cur.updatedAt);
       const sets = ['state = ?', 'updated_at = ?'];
       const params: unknown[] = [to, at];
       for (const [k, v] of Object.entries(patch)) {
@@ -230,7 +234,10 @@ export class JobStore {
         .prepare('INSERT INTO transitions (job_id, from_state, to_state, reason, at, data) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, cur.state, to, reason, at, data === undefined ? null : JSON.stringify(data));
       return this.get(id)!;
-    })();
+      // BEGIN IMMEDIATE: this reads, then writes; a deferred transaction's upgrade to a write lock
+      // fails at once (SQLITE_BUSY, busy_timeout not applied) while the CLI or another process
+      // writes dvm.sqlite (docs/reliability.md, "Fault injection").
+    }).immediate();
     this.emit({ id, kind: row.kind, customer: row.customer, state: to, reason });
     return row;
   }

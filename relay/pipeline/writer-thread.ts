@@ -4,7 +4,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../store/open.js';
 import { EventWriter, type WriteItem } from '../store/event-writer.js';
 
-type Req = { t: 'save'; n: number; items: WriteItem[] } | { t: 'purge'; n: number; now: number } | { t: 'close'; n: number };
+type Req =
+  | { t: 'save'; n: number; items: WriteItem[] }
+  | { t: 'purge'; n: number; now: number }
+  | { t: 'close'; n: number }
+  | { t: 'fault'; n: number; fault: WriteFault | null };
+
+/** Fault injection (tests only, docs/reliability.md): 'full' makes every commit fail as SQLITE_FULL does. */
+export type WriteFault = 'full';
 
 const { path, durability } = workerData as { path: string; durability: 'full' | 'normal' };
 const db = openDatabase(path, { readonly: false, durability });
@@ -12,6 +19,12 @@ const writer = new EventWriter(db);
 const port = parentPort!;
 let inbox: Req[] = [];
 let scheduled = false;
+let fault: WriteFault | null = null;
+
+/** Throws what better-sqlite3 throws when the disk is full, while the 'full' fault is injected. */
+function injected(): void {
+  if (fault === 'full') throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+}
 
 function drain(): void {
   scheduled = false;
@@ -22,7 +35,7 @@ function drain(): void {
     const all = saves.flatMap((r) => r.items);
     let outcomes;
     try {
-      outcomes = writer.saveBatch(all);
+      outcomes = writer.saveBatch(all, fault ? injected : undefined);
     } catch (err) {
       // The transaction rolled back: nothing of this batch is stored; every item is told so.
       const message = `error: could not store event (${(err as Error).message})`;
@@ -38,11 +51,15 @@ function drain(): void {
     if (r.t === 'purge') {
       let purged = 0;
       try {
+        injected();
         purged = writer.purgeExpired(r.now);
       } catch {
         /* retried on the next purge tick */
       }
       port.postMessage({ n: r.n, purged });
+    } else if (r.t === 'fault') {
+      fault = r.fault;
+      port.postMessage({ n: r.n });
     } else if (r.t === 'close') {
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();

@@ -4,6 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import type { SaveOutcome, WriteItem } from '../store/event-writer.js';
 import type { Durability } from '../store/schema.js';
+import type { WriteFault } from './writer-thread.js';
 
 type Pending = { resolve: (v: never) => void; reject: (e: Error) => void };
 
@@ -14,6 +15,8 @@ export class WriterHandle {
   private batch: { item: WriteItem; resolve: (o: SaveOutcome) => void; reject: (e: Error) => void }[] = [];
   private scheduled = false;
   private closed = false;
+  /** Why the writer thread is gone, once it is (calls then fail at once instead of never settling). */
+  private dead: Error | null = null;
   private readonly ready: Promise<void>;
 
   constructor(path: string, durability: Durability, private readonly maxBatch = 2000) {
@@ -28,8 +31,14 @@ export class WriterHandle {
       this.pending.delete(m.n);
       p.resolve(m as never);
     });
-    this.worker.on('error', (err) => this.failAll(err));
-    this.worker.on('exit', (code) => this.failAll(new Error(`writer thread exited (${code})`)));
+    this.worker.on('error', (err) => {
+      this.dead ??= err;
+      this.failAll(err);
+    });
+    this.worker.on('exit', (code) => {
+      this.dead ??= new Error(`writer thread exited (${code})`);
+      this.failAll(this.dead);
+    });
   }
 
   /** Resolves once the writer has opened and migrated the database. */
@@ -45,6 +54,9 @@ export class WriterHandle {
 
   private call<T>(req: Record<string, unknown>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    // A message to a thread that has exited is never answered: without this, every later EVENT
+    // would wait forever for its OK (found by the fault-injection tests, docs/reliability.md).
+    if (this.dead) return Promise.reject(this.dead);
     const n = ++this.seq;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(n, { resolve: resolve as (v: never) => void, reject });
@@ -77,6 +89,14 @@ export class WriterHandle {
 
   async purgeExpired(now: number): Promise<number> {
     return (await this.call<{ purged: number }>({ t: 'purge', now })).purged;
+  }
+
+  /**
+   * Fault injection for tests (docs/reliability.md): with 'full', every commit from now on fails
+   * and rolls back as on a full disk (SQLITE_FULL); null clears it. Not reachable from configuration.
+   */
+  async injectFault(fault: WriteFault | null): Promise<void> {
+    await this.call({ t: 'fault', fault });
   }
 
   /** Commits what is queued, checkpoints the WAL, and stops the thread. */

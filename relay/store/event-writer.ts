@@ -56,9 +56,22 @@ export class EventWriter {
     };
   }
 
-  /** Saves a batch in one transaction; returns one outcome per item, in order. */
-  saveBatch(items: readonly WriteItem[]): SaveOutcome[] {
-    return this.db.transaction(() => items.map((it) => this.save(it)))();
+  /**
+   * Saves a batch in one transaction; returns one outcome per item, in order. `beforeCommit` runs
+   * inside the transaction after every row is written (the fault-injection hook: a throw there
+   * rolls the whole batch back, as a failing COMMIT would).
+   */
+  saveBatch(items: readonly WriteItem[], beforeCommit?: () => void): SaveOutcome[] {
+    // BEGIN IMMEDIATE: the write lock is taken first, under busy_timeout. A deferred transaction
+    // reads first and then upgrades, and SQLite fails that upgrade at once (SQLITE_BUSY, no wait)
+    // while another process holds the lock: a lock of a moment refused events (docs/reliability.md).
+    return this.db
+      .transaction(() => {
+        const out = items.map((it) => this.save(it));
+        beforeCommit?.();
+        return out;
+      })
+      .immediate();
   }
 
   private save({ event: e, json }: WriteItem): SaveOutcome {
@@ -126,10 +139,13 @@ export class EventWriter {
 
   /** NIP-40: deletes up to `max` expired events; returns how many. */
   purgeExpired(now: number, max = 1000): number {
-    return this.db.transaction(() => {
-      const rows = this.s.expired.all(now, max);
-      for (const r of rows) this.remove(r.seq);
-      return rows.length;
-    })();
+    // Read-then-write, so BEGIN IMMEDIATE for the same reason as saveBatch.
+    return this.db
+      .transaction(() => {
+        const rows = this.s.expired.all(now, max);
+        for (const r of rows) this.remove(r.seq);
+        return rows.length;
+      })
+      .immediate();
   }
 }

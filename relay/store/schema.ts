@@ -93,8 +93,10 @@ export function migrate(db: Database.Database): number {
 export type Durability = 'full' | 'normal';
 
 export function applyPragmas(db: Database.Database, opts: { readonly: boolean; durability: Durability }): void {
-  db.pragma('journal_mode = WAL');
+  // busy_timeout first: switching to WAL needs a lock too, and without the timeout a lock held
+  // briefly by another process failed the open at once instead of being waited for.
   db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('cache_size = -65536'); // 64 MiB page cache per connection
   db.pragma('temp_store = MEMORY');

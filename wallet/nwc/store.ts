@@ -83,8 +83,8 @@ export class NwcStore {
   static open(path: string): NwcStore {
     const db = new Database(path);
     try {
+      db.pragma('busy_timeout = 5000'); // first: a briefly held lock is waited for, also by the WAL switch
       db.pragma('journal_mode = WAL');
-      db.pragma('busy_timeout = 5000');
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       const v = db.pragma('user_version', { simple: true }) as number;
