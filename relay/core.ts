@@ -27,7 +27,16 @@ export interface CoreStats {
   eventsRejected: number;
   /** Connections cut off because they did not read (send queue over maxBufferedBytes). */
   dropped: number;
+  /** Messages handed to the ingest workers (JSON parse, signature check). */
+  ingested: number;
+  /** EVENTs refused by `eventsPerIp` on arrival, before parsing and signature check. */
+  eventsRateLimitedEarly: number;
 }
+
+/** An EVENT message, recognised without parsing it. */
+const EVENT_PREFIX = /^\s*\[\s*"EVENT"\s*,/;
+/** The id of an EVENT message's event, read without parsing (the first "id" key of the object). */
+const rawEventId = (data: string): string | undefined => /^\s*\[\s*"EVENT"\s*,\s*\{[^]*?"id"\s*:\s*"([0-9a-f]{64})"/.exec(data.slice(0, 4096))?.[1];
 
 export class RelayCore {
   private readonly conns = new Map<number, Connection>();
@@ -39,7 +48,7 @@ export class RelayCore {
   private readonly reqsPerIp: RateLimiter;
   private nextId = 1;
   private readonly neg: NegentropyHandler;
-  readonly stats: CoreStats = { connections: 0, subscriptions: 0, eventsAccepted: 0, eventsRejected: 0, dropped: 0 };
+  readonly stats: CoreStats = { connections: 0, subscriptions: 0, eventsAccepted: 0, eventsRejected: 0, dropped: 0, ingested: 0, eventsRateLimitedEarly: 0 };
 
   constructor(
     private readonly cfg: RelayConfig,
@@ -111,11 +120,24 @@ export class RelayCore {
     if (c.closed) return;
     if (Buffer.byteLength(data) > this.cfg.maxMessageLength) {
       // Answer in the most useful form we can without parsing a huge message.
-      const id = /^\s*\[\s*"EVENT"\s*,\s*\{[^]*?"id"\s*:\s*"([0-9a-f]{64})"/.exec(data.slice(0, 4096))?.[1];
+      const id = rawEventId(data);
       const why = `invalid: message too large (max ${this.cfg.maxMessageLength} bytes)`;
       c.send(id ? msgOk(id, false, why) : msgNotice(why));
       return;
     }
+    // The per-IP event limit is applied here, before the message is parsed and its signature
+    // checked: a flood from one address costs a regex per message, not a verify. (The per-pubkey
+    // limit stays after verification: a forged pubkey must not drain someone else's budget.)
+    if (EVENT_PREFIX.test(data) && !this.exempt(c.ip) && !this.eventsPerIp.take(c.ip)) {
+      this.stats.eventsRejected++;
+      this.stats.eventsRateLimitedEarly++;
+      const id = rawEventId(data);
+      const why = 'rate-limited: too many events from your address, slow down';
+      c.send(id ? msgOk(id, false, why) : msgNotice(why));
+      this.eventDone(performance.now(), false, why);
+      return;
+    }
+    this.stats.ingested++;
     // Receipt time, for the onEventDone / onQueryDone observers (one clock read per message).
     this.ingest.submit(c.worker, c.id, data, performance.now());
   }
@@ -219,10 +241,8 @@ export class RelayCore {
       this.eventDone(receivedAt, ok, message);
       return { ok, message };
     };
-    if (c && !this.exempt(c.ip)) {
-      if (!this.eventsPerIp.take(c.ip)) return answer(false, 'rate-limited: too many events from your address, slow down');
-      if (!this.eventsPerPubkey.take(e.pubkey)) return answer(false, 'rate-limited: too many events from this pubkey, slow down');
-    }
+    // eventsPerIp was taken on arrival (handleMessage), before the signature check.
+    if (c && !this.exempt(c.ip) && !this.eventsPerPubkey.take(e.pubkey)) return answer(false, 'rate-limited: too many events from this pubkey, slow down');
     const why = firstRejection(this.hooks.rejectEvent, e, c);
     if (why !== undefined) {
       this.reject(c, why);
