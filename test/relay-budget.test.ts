@@ -75,3 +75,57 @@ describe('per-IP event limit before verification', () => {
     }
   });
 });
+
+describe('per-IP read budget (readCostPerIp)', () => {
+  /** A relay with 120 kind-1 events and a read budget of 50 events (readerMsCost 0: events only, for exact counts). */
+  async function relayWith(exemptIps: string[]) {
+    const r = await startTestRelay({ rateLimits: { ...limits({ exemptIps }), readCostPerIp: { perSecond: 0.1, burst: 50 }, readerMsCost: 0 } });
+    const c = await RawClient.connect(r.url);
+    const alice = new Keys();
+    const evs = Array.from({ length: 120 }, (_, i) => alice.sign({ kind: 1, content: `read ${i}`, created_at: 1_700_000_000 + i }));
+    for (const e of evs) c.send(['EVENT', e]);
+    for (const e of evs) assert.equal((await c.ok(e.id))[2], true);
+    return { r, c };
+  }
+
+  it('cuts an answer at the budget with CLOSED rate-limited:, then refuses REQ and COUNT unrun', async () => {
+    const { r, c } = await relayWith([]);
+    try {
+      const first = await c.req('big', { kinds: [1], limit: 100 });
+      assert.equal(first.events.length, 50);
+      assert.match(first.closed ?? '', /^rate-limited: .*50 of 100/);
+      // The newest 50, in order: a prefix of the full answer.
+      assert.deepEqual(first.events.map((e) => e.created_at), Array.from({ length: 50 }, (_, i) => 1_700_000_119 - i));
+      assert.equal(r.relay.core.stats.answersTruncated, 1);
+      // The subscription is closed: no live events for it.
+      assert.equal(r.relay.core.stats.subscriptions, 0);
+      const again = await c.req('again', { kinds: [1], limit: 1 });
+      assert.deepEqual(again.events, []);
+      assert.match(again.closed ?? '', /^rate-limited: read budget/);
+      c.send(['COUNT', 'n', { kinds: [1] }]);
+      const cm = await c.next((x) => x[1] === 'n');
+      assert.equal(cm[0], 'CLOSED');
+      assert.match(cm[2] as string, /^rate-limited: read budget/);
+      // Writes are not reads.
+      assert.equal((await c.publish(new Keys().sign({ kind: 1, content: 'still writing' }))).ok, true);
+      c.close();
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('does not limit an exempt address', async () => {
+    const { r, c } = await relayWith(['127.0.0.1', '::ffff:127.0.0.1']);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const got = await c.req(`big${i}`, { kinds: [1], limit: 100 });
+        assert.equal(got.closed, undefined);
+        assert.equal(got.events.length, 100);
+      }
+      assert.equal(r.relay.core.stats.answersTruncated, 0);
+      c.close();
+    } finally {
+      await r.stop();
+    }
+  });
+});
