@@ -46,6 +46,16 @@ export const relayConfigSchema = z
         eventsPerIp: rateSchema.default({ perSecond: 50, burst: 500 }),
         eventsPerPubkey: rateSchema.default({ perSecond: 20, burst: 200 }),
         reqsPerIp: rateSchema.default({ perSecond: 50, burst: 500 }),
+        readCostPerIp: rateSchema
+          .default({ perSecond: 20_000, burst: 50_000 })
+          .describe(
+            'read budget per client IP, in events served (plus readerMsCost per reader-thread millisecond): a REQ or COUNT while it is used up is refused with CLOSED rate-limited:, and a history answer is cut where it runs out (CLOSED rate-limited: instead of EOSE)',
+          ),
+        readerMsCost: z
+          .number()
+          .min(0)
+          .default(20)
+          .describe('events of readCostPerIp one millisecond of reader-thread time counts as (a REQ or COUNT that scans much and returns little still costs)'),
         exemptIps: z
           .array(z.string())
           .default(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
@@ -56,6 +66,8 @@ export const relayConfigSchema = z
         eventsPerIp: { perSecond: 50, burst: 500 },
         eventsPerPubkey: { perSecond: 20, burst: 200 },
         reqsPerIp: { perSecond: 50, burst: 500 },
+        readCostPerIp: { perSecond: 20_000, burst: 50_000 },
+        readerMsCost: 20,
         exemptIps: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
       }),
     auth: z

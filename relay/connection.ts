@@ -9,6 +9,9 @@ export interface Transport {
   bufferedAmount(): number;
   /** Closes at once, dropping queued output (a client that does not read never takes it). */
   terminate?(code: number, reason: string): void;
+  /** Holds sends back until uncork, to write many messages to the socket at once (one write, not one per message). */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export interface Subscription {

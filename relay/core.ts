@@ -27,7 +27,18 @@ export interface CoreStats {
   eventsRejected: number;
   /** Connections cut off because they did not read (send queue over maxBufferedBytes). */
   dropped: number;
+  /** History answers cut short by `readCostPerIp` (CLOSED rate-limited: instead of EOSE). */
+  answersTruncated: number;
+  /** Messages handed to the ingest workers (JSON parse, signature check). */
+  ingested: number;
+  /** EVENTs refused by `eventsPerIp` on arrival, before parsing and signature check. */
+  eventsRateLimitedEarly: number;
 }
+
+/** An EVENT message, recognised without parsing it. */
+const EVENT_PREFIX = /^\s*\[\s*"EVENT"\s*,/;
+/** The id of an EVENT message's event, read without parsing (the first "id" key of the object). */
+const rawEventId = (data: string): string | undefined => /^\s*\[\s*"EVENT"\s*,\s*\{[^]*?"id"\s*:\s*"([0-9a-f]{64})"/.exec(data.slice(0, 4096))?.[1];
 
 export class RelayCore {
   private readonly conns = new Map<number, Connection>();
@@ -37,9 +48,11 @@ export class RelayCore {
   private readonly eventsPerIp: RateLimiter;
   private readonly eventsPerPubkey: RateLimiter;
   private readonly reqsPerIp: RateLimiter;
+  /** Events served (and reader time) per IP: what answers cost, not how many REQs ask. */
+  private readonly readCost: RateLimiter;
   private nextId = 1;
   private readonly neg: NegentropyHandler;
-  readonly stats: CoreStats = { connections: 0, subscriptions: 0, eventsAccepted: 0, eventsRejected: 0, dropped: 0 };
+  readonly stats: CoreStats = { connections: 0, subscriptions: 0, eventsAccepted: 0, eventsRejected: 0, dropped: 0, answersTruncated: 0, ingested: 0, eventsRateLimitedEarly: 0 };
 
   constructor(
     private readonly cfg: RelayConfig,
@@ -53,6 +66,7 @@ export class RelayCore {
     this.eventsPerIp = new RateLimiter(cfg.rateLimits.eventsPerIp);
     this.eventsPerPubkey = new RateLimiter(cfg.rateLimits.eventsPerPubkey);
     this.reqsPerIp = new RateLimiter(cfg.rateLimits.reqsPerIp);
+    this.readCost = new RateLimiter(cfg.rateLimits.readCostPerIp);
     hooks.onEventSaved.push((e, json) => this.deliverLive(e, json));
     this.neg = new NegentropyHandler(cfg.negentropy, hooks);
   }
@@ -111,11 +125,24 @@ export class RelayCore {
     if (c.closed) return;
     if (Buffer.byteLength(data) > this.cfg.maxMessageLength) {
       // Answer in the most useful form we can without parsing a huge message.
-      const id = /^\s*\[\s*"EVENT"\s*,\s*\{[^]*?"id"\s*:\s*"([0-9a-f]{64})"/.exec(data.slice(0, 4096))?.[1];
+      const id = rawEventId(data);
       const why = `invalid: message too large (max ${this.cfg.maxMessageLength} bytes)`;
       c.send(id ? msgOk(id, false, why) : msgNotice(why));
       return;
     }
+    // The per-IP event limit is applied here, before the message is parsed and its signature
+    // checked: a flood from one address costs a regex per message, not a verify. (The per-pubkey
+    // limit stays after verification: a forged pubkey must not drain someone else's budget.)
+    if (EVENT_PREFIX.test(data) && !this.exempt(c.ip) && !this.eventsPerIp.take(c.ip)) {
+      this.stats.eventsRejected++;
+      this.stats.eventsRateLimitedEarly++;
+      const id = rawEventId(data);
+      const why = 'rate-limited: too many events from your address, slow down';
+      c.send(id ? msgOk(id, false, why) : msgNotice(why));
+      this.eventDone(performance.now(), false, why);
+      return;
+    }
+    this.stats.ingested++;
     // Receipt time, for the onEventDone / onQueryDone observers (one clock read per message).
     this.ingest.submit(c.worker, c.id, data, performance.now());
   }
@@ -219,10 +246,8 @@ export class RelayCore {
       this.eventDone(receivedAt, ok, message);
       return { ok, message };
     };
-    if (c && !this.exempt(c.ip)) {
-      if (!this.eventsPerIp.take(c.ip)) return answer(false, 'rate-limited: too many events from your address, slow down');
-      if (!this.eventsPerPubkey.take(e.pubkey)) return answer(false, 'rate-limited: too many events from this pubkey, slow down');
-    }
+    // eventsPerIp was taken on arrival (handleMessage), before the signature check.
+    if (c && !this.exempt(c.ip) && !this.eventsPerPubkey.take(e.pubkey)) return answer(false, 'rate-limited: too many events from this pubkey, slow down');
     const why = firstRejection(this.hooks.rejectEvent, e, c);
     if (why !== undefined) {
       this.reject(c, why);
@@ -269,9 +294,15 @@ export class RelayCore {
 
   /** Rate limit and filter policies; a refusal is sent with CLOSED (or `refuse`, e.g. NEG-ERR). */
   private checkFilters(c: Connection, subId: string, filters: Filter[], verb: 'REQ' | 'COUNT', refuse = (why: string) => c.send(msgClosed(subId, why))): boolean {
-    if (!this.exempt(c.ip) && !this.reqsPerIp.take(c.ip)) {
-      refuse('rate-limited: too many requests, slow down');
-      return false;
+    if (!this.exempt(c.ip)) {
+      if (this.readCost.level(c.ip) < 1) {
+        refuse('rate-limited: read budget of your address used up (too many events asked for), slow down');
+        return false;
+      }
+      if (!this.reqsPerIp.take(c.ip)) {
+        refuse('rate-limited: too many requests, slow down');
+        return false;
+      }
     }
     const why = firstRejection(this.hooks.rejectFilter, filters, c, verb);
     if (why !== undefined) {
@@ -295,16 +326,17 @@ export class RelayCore {
     this.live.add(s);
     this.stats.subscriptions = this.live.size;
 
-    if (filters.every((f) => f.limit === 0)) return this.finishHistory(s, [], receivedAt);
+    if (filters.every((f) => f.limit === 0)) return this.finishHistory(s, [], receivedAt, 0);
     const query = this.hooks.queryEvents[0];
-    if (!query) return this.finishHistory(s, [], receivedAt);
+    if (!query) return this.finishHistory(s, [], receivedAt, 0);
     const ctx = this.queryContext(c);
-    // Queued per client IP, round robin; dropped unqueued if the client closes it first.
-    const sched = { key: c.ip, cancelled: () => c.subs.get(subId) !== s };
+    // Queued per client IP, fair queuing on reader time; dropped unrun if the client closes it first.
+    let readerMs = 0;
+    const sched = { key: c.ip, cancelled: () => c.subs.get(subId) !== s, ran: (ms: number) => (readerMs = ms) };
     query(filters, { ...ctx, defaultLimit: this.cfg.defaultLimit, maxLimit: this.cfg.maxLimit, budgetMs: this.cfg.queryBudgetMs }, sched).then(
       (r) => {
-        if (c.subs.get(subId) !== s) return; // closed or replaced meanwhile
-        this.finishHistory(s, r.events, receivedAt);
+        if (c.subs.get(subId) !== s) return this.chargeRead(c, 0, readerMs); // closed or replaced meanwhile
+        this.finishHistory(s, r.events, receivedAt, readerMs);
       },
       (err: Error) => {
         if (c.subs.get(subId) !== s) return;
@@ -320,13 +352,43 @@ export class RelayCore {
     this.stats.subscriptions = this.live.size;
   }
 
-  private finishHistory(s: Subscription, history: readonly string[], receivedAt: number): void {
+  /** Charges a read to the client's IP: `events` sent and `readerMs` of reader-thread time. */
+  private chargeRead(c: Connection, events: number, readerMs: number): void {
+    if (this.exempt(c.ip)) return;
+    this.readCost.spend(c.ip, events + readerMs * this.cfg.rateLimits.readerMsCost);
+  }
+
+  private finishHistory(s: Subscription, history: readonly string[], receivedAt: number, readerMs: number): void {
     const c = s.conn;
+    // The read budget: as many events as the IP has left; the reader time is charged after
+    // (it was spent anyway, so it may put the IP in debt and refuse its next REQs).
+    const n = this.exempt(c.ip) ? history.length : Math.min(history.length, Math.max(0, Math.floor(this.readCost.level(c.ip))));
+    this.chargeRead(c, n, readerMs);
     const seen = new Set<string>();
-    for (const json of history) {
-      if (c.overflowed) return; // cut off mid-answer: the rest would only queue up
-      seen.add(json.slice(7, 71)); // canonical JSON starts with {"id":"<64 hex>"
-      c.send(msgEvent(s.subId, json));
+    const prefix = `["EVENT",${JSON.stringify(s.subId)},`;
+    c.transport.cork?.();
+    try {
+      for (let i = 0; i < n; i++) {
+        if (c.overflowed) return; // cut off mid-answer: the rest would only queue up
+        const json = history[i]!;
+        seen.add(json.slice(7, 71)); // canonical JSON starts with {"id":"<64 hex>"
+        c.send(`${prefix}${json}]`);
+        // Let the socket take what it can now and then, so a corked answer does not count
+        // against maxBufferedBytes as if the client were not reading.
+        if ((i & 255) === 255) {
+          c.transport.uncork?.();
+          c.transport.cork?.();
+        }
+      }
+    } finally {
+      c.transport.uncork?.();
+    }
+    if (n < history.length) {
+      // NIP-01: CLOSED ends the subscription; the client knows the answer is incomplete.
+      this.stats.answersTruncated++;
+      this.removeSub(s);
+      c.send(msgClosed(s.subId, `rate-limited: read budget of your address used up; history cut after ${n} of ${history.length} events, ask again later`));
+      return;
     }
     c.send(msgEose(s.subId));
     const pending = s.pending ?? [];
@@ -342,7 +404,7 @@ export class RelayCore {
     if (!this.checkFilters(c, subId, filters, 'COUNT')) return;
     const count = this.hooks.countEvents[0];
     if (!count) return void c.send(msgClosed(subId, 'error: counting is not supported'));
-    count(filters, this.queryContext(c), { key: c.ip, cancelled: () => c.closed }).then(
+    count(filters, this.queryContext(c), { key: c.ip, cancelled: () => c.closed, ran: (ms) => this.chargeRead(c, 1, ms) }).then(
       (n) => c.send(msgCount(subId, n)),
       (err: Error) => c.send(msgClosed(subId, `error: count failed (${err.message})`)),
     ).catch((err: unknown) => this.internalError(c, err));

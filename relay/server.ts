@@ -59,6 +59,8 @@ export async function serveRelay(relay: EmbeddedRelay, opts: { host: string; por
   const alive = new WeakSet<WebSocket>();
   function attach(ws: WebSocket, ip: string, host: string): void {
     alive.add(ws);
+    // ws keeps its socket private; corking it batches the frames of one history answer into one write.
+    const sock = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
     const conn = core.handleConnection(
       {
         send: (m) => ws.send(m),
@@ -70,6 +72,8 @@ export async function serveRelay(relay: EmbeddedRelay, opts: { host: string; por
           ws.close(code, reason);
           setTimeout(() => ws.terminate(), 1000).unref();
         },
+        cork: () => sock?.cork(),
+        uncork: () => sock?.uncork(),
       },
       ip,
       host,

@@ -18,6 +18,8 @@ export interface Schedule {
   readonly key?: string;
   /** Checked when the request's turn comes: true drops it (rejected with "cancelled"). */
   readonly cancelled?: () => boolean;
+  /** Told the reader-thread time the request took, before its promise settles (the core charges it). */
+  readonly ran?: (ms: number) => void;
 }
 
 /** Reader time charged when a request starts (so a key's second request queues behind others' first). */
@@ -44,7 +46,9 @@ export class ReaderPool {
         const cur = slot.job;
         if (!cur || cur.n !== m.n) return;
         slot.job = null;
-        this.charge(cur.key, performance.now() - cur.started);
+        const ms = performance.now() - cur.started;
+        this.charge(cur.key, ms);
+        cur.j.sched.ran?.(ms);
         if (m.error !== undefined) cur.j.reject(new Error(m.error));
         else cur.j.resolve(m.result);
         this.pump();
@@ -52,7 +56,11 @@ export class ReaderPool {
       worker.on('error', (err) => {
         const cur = slot.job;
         slot.job = null;
-        if (cur) this.charge(cur.key, performance.now() - cur.started);
+        if (cur) {
+          const ms = performance.now() - cur.started;
+          this.charge(cur.key, ms);
+          cur.j.sched.ran?.(ms);
+        }
         cur?.j.reject(err);
         this.pump();
       });
