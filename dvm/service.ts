@@ -378,7 +378,12 @@ export class Dvm {
         bolt11: inv.bolt11,
       });
     }
-    const timeout = AbortSignal.timeout(this.d.config.paymentTimeoutSeconds * 1000);
+    // The deadline runs from when the job started waiting, not from this call: a restart resumes the
+    // wait with what is left of it. (Re-armed in full at every start, an unpaid job outlived any
+    // number of crashes that came more often than the timeout; found by the chaos run, test/chaos.)
+    const since = this.d.store.transitions(job.id).findLast((t) => t.to === 'awaiting-payment')?.at ?? Date.now();
+    const full = this.d.config.paymentTimeoutSeconds * 1000;
+    const timeout = AbortSignal.timeout(Math.min(full, Math.max(0, full - (Date.now() - since))));
     let paid: boolean;
     try {
       paid = (await this.d.payments.isPaid(hash)) || (await this.d.payments.waitPaid(hash, AbortSignal.any([signal, timeout])));
