@@ -155,6 +155,8 @@ const TEXT = [
 ].join(' ');
 
 export const FUNDS = 1_000_000_000;
+/** A job in flight at a restart must end within this much instance uptime (timeouts: payment 10 s, job 10 s, chain 15 s). */
+export const JOB_BOUND_MS = 90_000;
 
 interface Counters {
   published: number;
@@ -637,21 +639,31 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   let checkedAcked = 0;
   let startupKills = 0;
   /** Jobs not terminal right after a restart: which restart saw them, and the uptime they have had since. */
-  const pending = new Map<string, { restarts: number[]; uptimeMs: number }>();
+  const pending = new Map<string, { restarts: number[]; uptimeMs: number; reported?: boolean }>();
   const resumed = new Set<string>();
+  /** Restarts whose in-flight jobs did not all end in time. */
+  const jobsFailedAt = new Set<number>();
   let maxResumeUptime = 0;
   let upSince = Date.now();
+  /** Adds the uptime since the last call (or restart) to every pending job. */
   const accrue = (): void => {
-    const up = Date.now() - upSince;
-    for (const p of pending.values()) p.uptimeMs += up;
+    const now = Date.now();
+    for (const p of pending.values()) p.uptimeMs += now - upSince;
+    upSince = now;
   };
+  /** Drops the jobs that ended; a job still going after JOB_BOUND_MS of uptime is a violation. */
   const settleJobs = (): void => {
+    accrue();
     const states = jobStates(dvmDb);
     for (const [id, p] of pending) {
       const s = states.get(id);
       if (s && isTerminal(s)) {
-        maxResumeUptime = Math.max(maxResumeUptime, p.uptimeMs + (Date.now() - upSince));
+        maxResumeUptime = Math.max(maxResumeUptime, p.uptimeMs);
         pending.delete(id);
+      } else if (p.uptimeMs > JOB_BOUND_MS && !p.reported) {
+        p.reported = true;
+        for (const r of p.restarts) jobsFailedAt.add(r);
+        invariants.jobs.violations.push(`job ${id.slice(0, 12)} (in flight at kills ${p.restarts.join(', ')}) is still ${s ?? 'missing'} after ${Math.round(p.uptimeMs / 1000)} s of uptime`);
       }
     }
   };
@@ -659,7 +671,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   try {
     for (let k = 1; k <= opts.kills; k++) {
       await sleep(wMin + Math.floor(rnd() * (wMax - wMin)));
-      accrue();
       settleJobs();
       await kill(child);
       let when = `kill ${k}`;
@@ -737,19 +748,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       if ([...states.values()].every(isTerminal) || Date.now() > end) break;
       await sleep(250);
     }
-    accrue();
-    upSince = Date.now();
     settleJobs();
     const v: Violations = {};
-    const survivedJobs = new Map<number, boolean>();
     for (const [id, p] of pending) {
+      if (p.reported) continue;
       add(v, 'jobs', `job ${id.slice(0, 12)} (pending after kills ${p.restarts.join(', ')}) did not end in ${Math.round(p.uptimeMs / 1000)} s of uptime`);
-      for (const r of p.restarts) survivedJobs.set(r, false);
+      for (const r of p.restarts) jobsFailedAt.add(r);
     }
     // (d) per kill: did every job that was in flight at that restart end?
     const jobsInv = invariants.jobs;
     jobsInv.checked = opts.kills;
-    jobsInv.survived = opts.kills - survivedJobs.size;
+    jobsInv.survived = opts.kills - jobsFailedAt.size;
     for (const m of v.jobs ?? []) jobsInv.violations.push(`end: ${m}`);
     delete v.jobs;
 
