@@ -6,6 +6,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatReport, runChaos } from './harness.js';
 
+// In `npm test` (scripts/run-tests.mjs) the file as a whole gets --test-timeout (120 s); 10 kills take 30-55 s.
 const kills = Number(process.env.TIMMY_CHAOS_KILLS ?? 10);
 const seed = process.env.TIMMY_CHAOS_SEED ? Number(process.env.TIMMY_CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
 
