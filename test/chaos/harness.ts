@@ -628,6 +628,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
   let child = spawnInstance(dataDir, port, httpPort, configFile);
   await child.listening;
+  let walletClosed = false;
   const wallet = BuiltinWallet.open({ path: walletDb, nodeKey: keystore.secret('wallet-node'), config: walletConfigSchema.parse({ pollIntervalMs: 100 }) });
   const work = new Workload(url, wallet, workRnd, {
     publishers: opts.publishers ?? 4,
@@ -796,6 +797,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     }
     const count = (s: JobState): number => [...states.values()].filter((x) => x === s).length;
     await wallet.close();
+    walletClosed = true;
     child.proc.kill('SIGTERM');
     const stop = await child.exited;
     if (stop.code !== 0) log(`clean stop exited with ${stop.code ?? stop.signal}; stderr: ${child.out.stderr.slice(-1500)}`);
@@ -823,8 +825,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       cleanStopExit: stop.code,
     };
   } finally {
-    work.running = false;
+    // Also after a failure: no client may keep reconnecting, nor the instance outlive the run.
     await kill(child);
+    if (work.running) await Promise.race([work.stop(), sleep(30_000)]).catch(() => undefined);
+    if (!walletClosed) await wallet.close().catch(() => undefined);
     if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
   }
 }
