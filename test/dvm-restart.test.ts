@@ -3,7 +3,10 @@
 // exactly once. The books and the job store are checked on the restarted instance.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { NostrEvent } from '../nostr/nip01.js';
+import { JobStore } from '../dvm/jobs/store.js';
 import { buildJobResult, parseJobRequest } from '../nostr/nip90.js';
 import { checkBooks, Customer, fakeOllama, path, sleep, startTestInstance, until, untilState } from './support/dvm.js';
 
@@ -214,6 +217,72 @@ describe('DVM restart, end to end', () => {
       await c.close();
       await t.close();
       await llm.close();
+    }
+  });
+
+  // Found by the chaos run (test/chaos): the job store and the wallet are two databases, and a job
+  // is marked cancelled (or failed) before its money goes back. A kill in between left the escrow
+  // held for a job that no restart looked at again (only unfinished jobs were resumed).
+  it('refunds a paid job that was cancelled just before a crash, before its refund', async () => {
+    const slow = { dvm: { auction: { commitMs: 3000, revealMs: 1000 } } };
+    let t = await startTestInstance(slow);
+    const dir = t.dir;
+    const c = new Customer(t.inst.relayUrl!);
+    const account = `customer:${c.pk.slice(0, 16)}`;
+    let id = '';
+    try {
+      await t.wallet.fund(account, 5_000_000, 'test funds');
+      id = (await c.request({ kind: 5001, tags: [['i', TEXT, 'text'], ['param', 'max_sentences', '1']] })).id;
+      await c.pay(t.wallet, id, account);
+      await untilState(t.jobs, id, 'bidding');
+    } finally {
+      await c.close();
+      await t.close(true);
+    }
+    // What a kill right after the cancellation was recorded leaves behind: cancelled, escrow held.
+    const jobs = new JobStore(join(dir, 'dvm.sqlite'));
+    jobs.transition(id, 'cancelled', 'cancelled by the customer (NIP-09 deletion)');
+    jobs.close();
+    t = await startTestInstance({}, dir);
+    try {
+      await untilState(t.jobs, id, 'refunded');
+      assert.equal((await t.wallet.getEscrow(id))?.status, 'refunded');
+      assert.equal(t.wallet.ledger.balance(account), 5_000_000, 'the customer has its money back');
+      assert.deepEqual(path(t.jobs, id), ['received', 'awaiting-payment', 'bidding', 'cancelled', 'refunded']);
+      await checkBooks(t);
+    } finally {
+      await t.close();
+    }
+  });
+
+  // Also found by the chaos run: the payment timeout was re-armed in full at every start, so under
+  // crashes more frequent than the timeout an unpaid job never ended.
+  it('keeps the payment deadline of a job waiting for payment across a restart', async () => {
+    let t = await startTestInstance();
+    const dir = t.dir;
+    const c = new Customer(t.inst.relayUrl!);
+    let id = '';
+    try {
+      id = (await c.request({ kind: 5001, tags: [['i', TEXT, 'text'], ['param', 'max_sentences', '1']] })).id;
+      await until('payment-required', () => c.feedback(id, 'payment-required')[0]);
+    } finally {
+      await c.close();
+      await t.close(true);
+    }
+    // Nine of the ten seconds (BASE_CONFIG dvm.paymentTimeoutSeconds) passed while the instance was down.
+    const db = new Database(join(dir, 'dvm.sqlite'));
+    db.prepare("UPDATE transitions SET at = at - 9000 WHERE job_id = ?").run(id);
+    db.close();
+    const restarted = Date.now();
+    t = await startTestInstance({}, dir);
+    try {
+      const job = await untilState(t.jobs, id, ['failed', 'cancelled'], 8000);
+      assert.ok(Date.now() - restarted < 6000, `failed ${Date.now() - restarted} ms after the restart, not a whole timeout later`);
+      assert.match(t.jobs.transitions(id).at(-1)!.reason, /not paid in time/);
+      assert.equal(job.state, 'failed');
+      await checkBooks(t);
+    } finally {
+      await t.close();
     }
   });
 });

@@ -194,6 +194,15 @@ export class JobStore {
     ).map(toRow);
   }
 
+  /**
+   * Failed or cancelled jobs that had an invoice: a crash between recording the end and the wallet's
+   * refund (another database) leaves their money in escrow or their invoice open. The DVM finishes
+   * those refunds at start; refunding is idempotent, so a job already refunded costs a lookup.
+   */
+  endedWithInvoice(): JobRow[] {
+    return (this.db.prepare("SELECT * FROM jobs WHERE state IN ('failed', 'cancelled') AND payment_hash IS NOT NULL ORDER BY created_at").all() as Raw[]).map(toRow);
+  }
+
   list(limit = 100): JobRow[] {
     return (this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?').all(limit) as Raw[]).map(toRow);
   }
