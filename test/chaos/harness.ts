@@ -21,6 +21,7 @@ import { jobLabelTemplate, JOB_NAMESPACE } from '../../reputation/labels.js';
 import { Keys, RawClient, sleep } from '../support/relay.js';
 import { BIN } from '../support/cli.js';
 import { closedPort } from '../support/dvm.js';
+import { rng } from '../../bench/lib/events.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options, report
@@ -76,16 +77,7 @@ export interface ChaosReport {
 // ---------------------------------------------------------------------------------------------
 // Seeded PRNG (mulberry32)
 
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = rng;
 
 // ---------------------------------------------------------------------------------------------
 // The child process
