@@ -354,14 +354,18 @@ export class Dvm {
     const agents = this.capable(req.kind);
     if (agents.length === 0) return this.toForward(job, req, signal, `no agent here serves kind ${req.kind} right now`);
     // All busy: a peer instance that serves the kind may take it now (else it waits for ours).
-    if (agents.every((a) => a.busy?.()) && this.d.forward?.forwarder.plan(req).ok) return this.toForward(job, req, signal, `every agent here serving kind ${req.kind} is busy`);
+    if (agents.every((a) => a.busy?.())) {
+      const plan = this.d.forward?.forwarder.plan(req);
+      if (plan?.ok) return this.toForward(job, req, signal, `every agent here serving kind ${req.kind} is busy`, plan);
+    }
     // Before any payment: a job no agent here is reputable enough for is refused at once.
     this.eligible(req, agents);
     const free = this.d.config.freeKinds.includes(req.kind);
     const price = free ? 0 : this.d.pricing.quoteMsat(req, agents) + this.d.config.feeMsat;
     if (req.bidMsat !== undefined && price > req.bidMsat) {
       // Cheaper elsewhere: a peer instance may do it within the bid (docs/federation.md, "Forwarding").
-      if (!free && this.d.forward?.forwarder.plan(req).ok) return this.toForward(job, req, signal, `our price of ${price} msat is above the bid of ${req.bidMsat} msat`);
+      const plan = free ? undefined : this.d.forward?.forwarder.plan(req);
+      if (plan?.ok) return this.toForward(job, req, signal, `our price of ${price} msat is above the bid of ${req.bidMsat} msat`, plan);
       throw new JobFailed(`the price is ${price} msat, above your bid of ${req.bidMsat} msat`);
     }
     const needsApproval =
@@ -450,8 +454,7 @@ export class Dvm {
    * the bid): forwarded, if a peer can take it. A free one goes on to bidding (where it is sent); a
    * paid one is quoted by the peer first, and the customer is asked for its price plus our fee.
    */
-  private async toForward(job: JobRow, req: JobRequest, signal: AbortSignal, none: string): Promise<void> {
-    const plan = this.d.forward?.forwarder.plan(req);
+  private async toForward(job: JobRow, req: JobRequest, signal: AbortSignal, none: string, plan = this.d.forward?.forwarder.plan(req)): Promise<void> {
     if (!plan) throw new JobFailed(none);
     if (!plan.ok) throw new JobFailed(`${none}, and the job is not forwarded: ${plan.reason}`);
     const needsApproval = this.d.config.approvalKinds.includes(req.kind);
