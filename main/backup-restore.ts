@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Ledger } from '../wallet/ledger.js';
 import { ArchiveError, readArchive, type EntrySink } from './backup-archive.js';
 import { BackupError, FORMAT, FORMAT_VERSION, integrityCheck, MANIFEST, type Manifest, type ManifestFile } from './backup-files.js';
-import { fsyncDir } from './backup.js';
+import { fsyncPath } from './backup.js';
 import { runningInstance } from './pidfile.js';
 
 export interface RestoreOptions {
@@ -159,7 +159,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreSummary> 
   let previous: string | undefined;
   try {
     await wrap(() => pass(file, tmp, o.progress));
-    for (const d of new Set(manifest.files.map((f) => dirname(join(tmp, f.path))))) fsyncDir(d);
+    for (const d of new Set(manifest.files.map((f) => dirname(join(tmp, f.path))))) fsyncPath(d);
     const checks = checkRestored(tmp, manifest);
     refuseTarget(dataDir, force); // again: an instance may have started meanwhile
     if (existsSync(dataDir)) {
@@ -176,7 +176,7 @@ export async function restoreBackup(o: RestoreOptions): Promise<RestoreSummary> 
       previous = undefined;
       throw err;
     }
-    fsyncDir(dirname(dataDir));
+    fsyncPath(dirname(dataDir));
     const bytes = manifest.files.reduce((s, f) => s + f.size, 0);
     return { dataDir, manifest, bytes, ...(previous ? { previous } : {}), ...checks, ms: Date.now() - t0 };
   } finally {

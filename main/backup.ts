@@ -29,18 +29,9 @@ export interface BackupSummary {
   readonly ms: number;
 }
 
-/** Sync a directory's entries (a rename in it) to disk. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export function fsyncFile(file: string): void {
-  const fd = openSync(file, 'r');
+/** Syncs a file, or a directory's entries (a rename in it), to disk. */
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {
@@ -128,9 +119,9 @@ export async function createBackup(o: BackupOptions): Promise<BackupSummary> {
         progress(`backup: packed ${mb(n)} (${rate(n, last - tp)})`);
       }
     });
-    fsyncFile(part);
+    fsyncPath(part);
     renameSync(part, file);
-    fsyncDir(dirname(file));
+    fsyncPath(dirname(file));
     return { file, manifest, bytes, compressedBytes: statSync(file).size, ms: Date.now() - t0 };
   } catch (err) {
     rmSync(part, { force: true });
